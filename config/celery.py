@@ -1,0 +1,28 @@
+"""The Celery app. tenant-schemas-celery puts the current schema in every task's headers
+and switches the worker's connection to it before the task runs; a task sent without a
+tenant context runs in the public schema, so tenant work is only ever enqueued through
+``tenants.tasking``, which refuses to send from the public schema."""
+import os
+
+from celery.schedules import crontab
+from kombu import Queue
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+if os.environ["DJANGO_SETTINGS_MODULE"].endswith((".local", ".test")):
+    from config.embedded import ensure_services
+
+    ensure_services()
+
+app = CeleryApp("pulse")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in ("default", "email", "long")]
+app.conf.beat_schedule = {
+    # Public-schema task that enqueues the named task once per workspace, in its schema.
+    "clear-expired-sessions-nightly": {
+        "task": "tenants.fan_out",
+        "schedule": crontab(hour=3, minute=17),
+        "args": ("accounts.sessions_clear_expired",),
+    },
+}
+app.autodiscover_tasks()

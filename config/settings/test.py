@@ -1,0 +1,32 @@
+"""Tests: real PostgreSQL and Redis, fast password hashing, a Redis database of their own."""
+from urllib.parse import urlsplit, urlunsplit
+
+from .base import *  # noqa: F401,F403
+from .base import REDIS_URL, celery_redis_url, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests use their own Redis database number, so a running dev app's queues are untouched.
+_TEST_REDIS_DB = env.int("REDIS_TEST_DB", default=9)
+
+
+def _with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # redis over a socket names its database in the query
+        return f"unix://{parts.path}?db={db}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+REDIS_URL = _with_db(REDIS_URL, _TEST_REDIS_DB)
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
+CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Serve static files straight from the app and static/ folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,25 @@
+"""URLs of a workspace (``<slug>.<base domain>``)."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from tenants import api, views
+
+api_v1 = [
+    path("workspace", api.WorkspaceView.as_view(), name="workspace"),
+    path("members", api.MemberListView.as_view(), name="members"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("tenants.accounts.urls")),
+    path("", include("tenants.workspace.urls")),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="api-redoc"),
+]
+
+handler404 = "tenants.errors.not_found"
+handler403 = "tenants.errors.forbidden"
+handler500 = "tenants.errors.server_error"

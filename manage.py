@@ -1,0 +1,20 @@
+#!/usr/bin/env python
+"""Django's command-line utility for administrative tasks."""
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    if os.environ["DJANGO_SETTINGS_MODULE"].endswith((".local", ".test")):
+        # Without DATABASE_URL / REDIS_URL, start (or join) the embedded servers under var/.
+        from config.embedded import ensure_services
+
+        ensure_services()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+import re
+
+from django.db.models import QuerySet
+
+from tenants.accounts.models import ApiKey, Invitation, User
+
+API_KEY_RE = re.compile(r"^pulse_([0-9a-f]{8})_[A-Za-z0-9_-]{43}$")
+
+
+def user_list() -> QuerySet[User]:
+    return User.objects.order_by("-is_active", "full_name", "email")
+
+
+def invitation_list_open() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related("invited_by")
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+
+
+def api_key_is_well_formed(raw: str) -> bool:
+    return bool(API_KEY_RE.match(raw or ""))
+
+
+def api_key_get_active(*, raw: str) -> ApiKey | None:
+    """The active key of *this* workspace matching ``raw``. Keys of other workspaces live in
+    other schemas, so they are simply not found here."""
+    from tenants.accounts.services import api_key_hash
+
+    if not api_key_is_well_formed(raw):
+        return None
+    return ApiKey.objects.active().filter(key_hash=api_key_hash(raw)).first()

@@ -1,0 +1,43 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tenants.services import CURRENCIES, TIME_ZONES
+
+
+class SignupForm(forms.Form):
+    """Fields only: validation rules live in ``workspace_create`` so the form, the command
+    line and the API all answer with the same messages."""
+
+    name = forms.CharField(label="Company name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "organization"}))
+    slug = forms.CharField(
+        label="Workspace address",
+        max_length=40,
+        help_text="Lowercase letters, digits and hyphens. Your team will sign in at <address>.localhost.",
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false", "pattern": "[a-z][a-z0-9\\-]{2,39}"}),
+    )
+    time_zone = forms.ChoiceField(label="Time zone", choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC",
+                                  help_text="KPI periods (days, weeks, months) start at midnight in this time zone.")
+    currency = forms.ChoiceField(label="Currency", choices=[(c, c) for c in CURRENCIES], initial="USD")
+    lead_name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    lead_email = forms.EmailField(label="Your work email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    lead_password = forms.CharField(
+        label="Password",
+        strip=False,
+        help_text="At least 10 characters, not a common password, not only digits.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(label="Workspace name", max_length=120)
+    time_zone = forms.ChoiceField(label="Time zone", choices=[(tz, tz) for tz in TIME_ZONES])
+    currency = forms.ChoiceField(label="Currency", choices=[(c, c) for c in CURRENCIES])
+
+
+def form_add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form, on the field it names when there is one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

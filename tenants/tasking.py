@@ -1,0 +1,32 @@
+"""Enqueueing Celery tasks for a workspace.
+
+tenant-schemas-celery stamps the *current* schema on a task when it is sent. Tasks are sent
+after commit (``transaction.on_commit``), and by then the connection may have switched back
+to the public schema, so the tenant is captured when the task is requested and restored
+around the send. Sending tenant work from the public schema is refused outright, because the
+task would silently run against the public schema.
+"""
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, tenant_context
+
+
+class NoTenantContext(RuntimeError):
+    pass
+
+
+def enqueue(task, *args, **kwargs) -> None:
+    """Send ``task`` for the current workspace once the surrounding transaction commits."""
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or connection.schema_name == get_public_schema_name():
+        raise NoTenantContext(f"{task.name} is a workspace task: enqueue it inside a tenant context")
+
+    def send():
+        with tenant_context(tenant):
+            task.apply_async(args=args, kwargs=kwargs)
+
+    transaction.on_commit(send)
+
+
+def enqueue_public(task, *args, **kwargs) -> None:
+    """Send a public-schema task (such as a per-workspace fan-out) after commit."""
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": get_public_schema_name()}))

@@ -1,0 +1,69 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from tenants.accounts.decorators import team_lead_required
+from tenants.forms import WorkspaceForm, form_add_errors
+from tenants.services import workspace_update
+from tenants.workspace import services
+from tenants.workspace.forms import BusinessHoursForm, HolidayForm
+from tenants.workspace.models import BusinessHours, Holiday
+
+
+def _current_hours():
+    return {row.weekday: (row.opens_at, row.closes_at) for row in BusinessHours.objects.all()}
+
+
+@team_lead_required
+def workspace_settings(request):
+    workspace = connection.tenant
+    section = request.POST.get("section")
+    initial = {"name": workspace.name, "time_zone": workspace.time_zone, "currency": workspace.currency}
+    workspace_form = WorkspaceForm(request.POST if section == "workspace" else None, initial=initial)
+    hours_form = BusinessHoursForm(request.POST if section == "hours" else None, current=_current_hours())
+    holiday_form = HolidayForm(request.POST if section == "holiday" else None)
+
+    if section == "workspace" and workspace_form.is_valid():
+        try:
+            workspace_update(workspace=workspace, **workspace_form.cleaned_data)
+        except ValidationError as exc:
+            form_add_errors(workspace_form, exc)
+        else:
+            messages.success(request, "Workspace details saved.")
+            return redirect("workspace:settings")
+    elif section == "hours" and hours_form.is_valid():
+        try:
+            services.business_hours_set(hours=hours_form.cleaned_data["hours"])
+        except ValidationError as exc:
+            form_add_errors(hours_form, exc)
+        else:
+            messages.success(request, "Business hours saved.")
+            return redirect("workspace:settings")
+    elif section == "holiday" and holiday_form.is_valid():
+        try:
+            services.holiday_add(day=holiday_form.cleaned_data["date"], name=holiday_form.cleaned_data["name"])
+        except ValidationError as exc:
+            form_add_errors(holiday_form, exc)
+        else:
+            messages.success(request, "Holiday added.")
+            return redirect("workspace:settings")
+
+    has_errors = any(form.errors for form in (workspace_form, hours_form, holiday_form))
+    context = {
+        "workspace_form": workspace_form,
+        "hours_form": hours_form,
+        "holiday_form": holiday_form,
+        "holidays": Holiday.objects.all(),
+    }
+    return render(request, "workspace/settings.html", context, status=400 if has_errors else 200)
+
+
+@require_POST
+@team_lead_required
+def holiday_delete(request, pk):
+    holiday = get_object_or_404(Holiday, pk=pk)
+    services.holiday_remove(holiday=holiday)
+    messages.success(request, f"{holiday.name} removed.")
+    return redirect("workspace:settings")

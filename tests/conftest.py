@@ -1,0 +1,182 @@
+"""Fixtures shared by every test. All tests run on real PostgreSQL and Redis.
+
+Most tests use the ``db`` fixture: each runs in a transaction that is rolled back, schemas
+created by it included (PostgreSQL DDL is transactional). Tests that need data committed —
+for a Celery worker process or a live HTTP server — use ``transactional_db`` and the
+``committed_workspace`` factory, which drops the schemas it created afterwards.
+"""
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from tests.factories import UserFactory, workspace_make
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from redis import Redis
+
+    from tenants.services import workspace_template_ensure
+
+    with django_db_blocker.unblock():
+        workspace_template_ensure()
+    # The tests' own Redis database starts empty: no queued tasks or cache from a past run.
+    Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    """Requests switch the connection to a workspace's schema; start each test in public."""
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def workspace(db):
+    """A workspace with its team lead (``workspace.lead``)."""
+    created = workspace_make("acme")
+    created.workspace.lead = created.team_lead
+    return created.workspace
+
+
+@pytest.fixture
+def other_workspace(db):
+    created = workspace_make("globex", lead_email="lead@globex.test")
+    created.workspace.lead = created.team_lead
+    return created.workspace
+
+
+@pytest.fixture
+def make_member(workspace):
+    def make(role, **kwargs):
+        with tenant_context(workspace):
+            return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def committed_workspace(transactional_db):
+    """Factory for workspaces in a transactional test; drops their schemas at the end."""
+    from tenants.services import workspace_delete
+
+    created = []
+
+    def make(slug, **overrides):
+        result = workspace_make(slug, **overrides)
+        result.workspace.lead = result.team_lead
+        created.append(result.workspace)
+        return result.workspace
+
+    yield make
+    connection.set_schema_to_public()
+    for ws in created:
+        workspace_delete(workspace=ws)
+
+
+# ---------------------------------------------------------------- real services
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on localhost collecting every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        self._lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=0)
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def start(self):
+        self.controller.start()
+        self.port = self.controller.server.sockets[0].getsockname()[1]
+
+    def stop(self):
+        self.controller.stop()
+
+    def wait_for(self, predicate, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                found = [m for m in self.messages if predicate(m)]
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"no matching email within {timeout}s; got {[m['Subject'] for m in self.messages]}")
+
+    @staticmethod
+    def text_of(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def _database_url() -> str:
+    """URL of the *test* database, for processes started by the tests."""
+    db = connection.settings_dict
+    socket_dir = db.get("OPTIONS", {}).get("host")
+    if socket_dir:
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={socket_dir}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
+    """A real Celery worker process on the test database, test Redis database and SMTP sink."""
+    from config.celery import app
+
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    hostname = f"test-{os.getpid()}@%h"
+    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,email,long",
+           "--pool", "solo", "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{log.read_text()}")
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        process.kill()
+        raise RuntimeError(f"worker did not answer within 60s:\n{log.read_text()}")
+    process.log = log
+    yield process
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()

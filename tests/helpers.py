@@ -1,0 +1,26 @@
+import time
+
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+
+def host_client(workspace, user=None) -> Client:
+    """A test client that talks to ``workspace``'s host, optionally signed in as ``user``."""
+    client = Client(HTTP_HOST=workspace.domain_name)
+    if user is not None:
+        with tenant_context(workspace):
+            client.force_login(user)
+        connection.set_schema_to_public()
+    return client
+
+
+
+def wait_until(predicate, timeout=20.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
