@@ -1,13 +1,15 @@
 """URLs of a workspace (``<slug>.<base domain>``)."""
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
 from tenants import api, views
 
 api_v1 = [
     path("workspace", api.WorkspaceView.as_view(), name="workspace"),
     path("members", api.MemberListView.as_view(), name="members"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The API's description is not secret: readable before a key is created.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
 ]
 
 urlpatterns = [
@@ -16,8 +18,8 @@ urlpatterns = [
     path("", include("tenants.accounts.urls")),
     path("", include("tenants.workspace.urls")),
     path("api/v1/", include((api_v1, "api"))),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="api-redoc"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="api-redoc"),
 ]
 
 handler404 = "tenants.errors.not_found"

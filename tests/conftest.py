@@ -6,6 +6,7 @@ for a Celery worker process or a live HTTP server — use ``transactional_db`` a
 ``committed_workspace`` factory, which drops the schemas it created afterwards.
 """
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -36,8 +37,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests():
-    """Requests switch the connection to a workspace's schema; start each test in public."""
+    """Requests switch the connection to a workspace's schema; start each test in public,
+    with an empty cache (workspaces of the same name recur across tests)."""
+    from django.core.cache import cache
+
     connection.set_schema_to_public()
+    cache.clear()
     yield
     connection.set_schema_to_public()
 
@@ -87,6 +92,13 @@ def committed_workspace(transactional_db):
 
 # ---------------------------------------------------------------- real services
 
+def _free_port() -> int:
+    # aiosmtpd's controller checks its own port after starting, so it cannot be given 0.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on localhost collecting every message it receives."""
 
@@ -95,7 +107,8 @@ class SmtpSink:
 
         self.messages = []
         self._lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=0)
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope):
         import email
@@ -108,7 +121,6 @@ class SmtpSink:
 
     def start(self):
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
 
     def stop(self):
         self.controller.stop()

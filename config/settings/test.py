@@ -18,7 +18,8 @@ def _with_db(url: str, db: int) -> str:
 
 
 REDIS_URL = _with_db(REDIS_URL, _TEST_REDIS_DB)
-CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+# The cache gets the next database, so tests can clear it without touching queued tasks.
+CACHES["default"]["LOCATION"] = _with_db(REDIS_URL, _TEST_REDIS_DB + 1)  # noqa: F405
 CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
