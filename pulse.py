@@ -3,6 +3,7 @@
 
     python3 pulse.py up      # web + Celery worker + beat, demo workspace, embedded servers
     python3 pulse.py test    # the whole test suite (pytest arguments may follow)
+    python3 pulse.py bench   # the benchmarks under bench/ (make bench)
 
 Both create ``.venv`` and install ``requirements.txt`` when needed. When DATABASE_URL /
 REDIS_URL are unset, an embedded PostgreSQL and Redis run with their data under ``var/``.
@@ -138,7 +139,17 @@ def cmd_test(argv: list[str]) -> int:
     return result.returncode
 
 
-COMMANDS = {"up": cmd_up, "test": cmd_test}
+def cmd_bench(argv: list[str]) -> int:
+    """Run every benchmark script under bench/ (each prints its own figures)."""
+    services_env("config.settings.local")
+    failed = 0
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        say(f"bench/{script.name}")
+        failed |= subprocess.run([sys.executable, str(script), *argv], cwd=ROOT).returncode
+    return failed
+
+
+COMMANDS = {"up": cmd_up, "test": cmd_test, "bench": cmd_bench}
 
 
 def main() -> int:

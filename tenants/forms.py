@@ -41,3 +41,32 @@ def form_add_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def form_apply(request, form: forms.Form, action, success_message) -> bool:
+    """Call the service ``action`` with a valid form's data; show its ValidationError on the
+    form, or ``success_message`` (a string, or a function of the service's result) as a
+    flash message. True when the service succeeded."""
+    from django.contrib import messages
+
+    if not form.is_valid():
+        return False
+    try:
+        result = action(form.cleaned_data)
+    except ValidationError as exc:
+        form_add_errors(form, exc)
+        return False
+    messages.success(request, success_message(result) if callable(success_message) else success_message)
+    return True
+
+
+def action_report(request, action, success_message: str) -> None:
+    """For one-button actions without a form: flash the service's refusal or the success."""
+    from django.contrib import messages
+
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success_message)

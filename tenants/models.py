@@ -1,9 +1,7 @@
 """Workspaces (tenants) and their host names. These tables live in the public schema."""
-import zoneinfo
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django_tenants.models import DomainMixin, TenantMixin
 
 TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
@@ -16,7 +14,9 @@ class WorkspaceQuerySet(models.QuerySet):
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    from tenants.services import TIME_ZONE_SET
+
+    if value not in TIME_ZONE_SET:
         raise ValidationError(f"'{value}' is not a known time zone (use an IANA name such as Europe/Paris).")
 
 
@@ -42,6 +42,27 @@ class Workspace(TenantMixin):
 
     def __str__(self):
         return self.name
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Clone the template with ``schema_copy`` (flat cost however many workspaces
+        exist); the template itself, and templates holding objects the copy does not
+        reproduce, go through django-tenants."""
+        from django_tenants.utils import schema_exists
+
+        from tenants import schema_clone
+
+        if (
+            self.schema_name == TEMPLATE_SCHEMA
+            or not sync_schema
+            or not schema_exists(TEMPLATE_SCHEMA)
+            or not schema_clone.template_is_plain(TEMPLATE_SCHEMA)
+        ):
+            return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        schema_clone.schema_copy(TEMPLATE_SCHEMA, self.schema_name)
+        connection.set_schema_to_public()
+        return True
 
     @property
     def domain_name(self) -> str:

@@ -24,7 +24,9 @@ CURRENCIES = (
     "USD EUR GBP JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN TRY ILS AED SAR INR "
     "CNY HKD SGD KRW TWD THB MYR IDR PHP VND ZAR NGN KES EGP MAD BRL MXN ARS CLP COP PEN UAH"
 ).split()
-TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+# available_timezones() walks the tz database on disk: read it once.
+TIME_ZONE_SET = frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
+TIME_ZONES = sorted(TIME_ZONE_SET)
 DEFAULT_OPENING_HOURS = [(weekday, "09:00", "17:00") for weekday in range(1, 6)]
 
 
@@ -50,7 +52,7 @@ def slug_validate(slug: str) -> str:
 
 
 def time_zone_validate(value: str) -> str:
-    if value not in zoneinfo.available_timezones():
+    if value not in TIME_ZONE_SET:
         raise ValidationError(f"'{value}' is not a known time zone (use an IANA name such as Europe/Paris).", code="invalid")
     return value
 

@@ -7,6 +7,11 @@ around the send. Sending tenant work from the public schema is refused outright,
 task would silently run against the public schema.
 """
 from django.db import connection, transaction
+
+# Options for long, idempotent tasks (fan-outs, imports, recomputes): their own queue, and
+# acknowledged only once done, so a worker killed mid-task leaves the message to be run
+# again. With the worker's prefetch of 1 no other task waits behind a long one.
+LONG_TASK = {"queue": "long", "acks_late": True, "reject_on_worker_lost": True}
 from django_tenants.utils import get_public_schema_name, tenant_context
 
 
@@ -25,8 +30,3 @@ def enqueue(task, *args, **kwargs) -> None:
             task.apply_async(args=args, kwargs=kwargs)
 
     transaction.on_commit(send)
-
-
-def enqueue_public(task, *args, **kwargs) -> None:
-    """Send a public-schema task (such as a per-workspace fan-out) after commit."""
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": get_public_schema_name()}))

@@ -3,9 +3,10 @@ from django_tenants.utils import tenant_context
 
 from config.celery import app
 from tenants.selectors import workspace_list
+from tenants.tasking import LONG_TASK
 
 
-@shared_task(name="tenants.fan_out")
+@shared_task(name="tenants.fan_out", **LONG_TASK)
 def fan_out(task_name: str) -> int:
     """Run in the public schema by beat: enqueue ``task_name`` once per workspace, each in
     its own schema. Returns how many workspaces were scheduled."""

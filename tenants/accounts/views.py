@@ -10,7 +10,7 @@ from tenants.accounts import selectors, services
 from tenants.accounts.decorators import member_required, team_lead_required
 from tenants.accounts.forms import AcceptInvitationForm, ApiKeyForm, EmailForm, InviteForm, RoleForm, SignInForm
 from tenants.accounts.models import ApiKey, Invitation, Role, User
-from tenants.forms import form_add_errors
+from tenants.forms import action_report, form_add_errors, form_apply
 
 
 class SignInView(auth_views.LoginView):
@@ -70,14 +70,11 @@ def password_change(request):
 @team_lead_required
 def team(request):
     form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation = services.invitation_create(invited_by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"Invitation sent to {invitation.email} as {invitation.get_role_display().lower()}.")
-            return redirect("accounts:team")
+    if request.method == "POST" and form_apply(
+        request, form, lambda data: services.invitation_create(invited_by=request.user, **data),
+        lambda invitation: f"Invitation sent to {invitation.email} as {invitation.get_role_display().lower()}.",
+    ):
+        return redirect("accounts:team")
     context = {
         "form": form,
         "members": selectors.user_list(),
@@ -95,12 +92,8 @@ def member_role(request, pk):
     if not form.is_valid():
         messages.error(request, "Choose one of the listed roles.")
         return redirect("accounts:team")
-    try:
-        services.user_role_change(user=member, role=form.cleaned_data["role"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{member} is now {Role(form.cleaned_data['role']).label.lower()}.")
+    role = form.cleaned_data["role"]
+    action_report(request, lambda: services.user_role_change(user=member, role=role), f"{member} is now {Role(role).label.lower()}.")
     return redirect("accounts:team")
 
 
@@ -109,12 +102,8 @@ def member_role(request, pk):
 def member_active(request, pk):
     member = get_object_or_404(User, pk=pk)
     active = request.POST.get("active") == "1"
-    try:
-        services.user_set_active(user=member, active=active)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{member} was {'reactivated' if active else 'deactivated'}.")
+    action_report(request, lambda: services.user_set_active(user=member, active=active),
+                  f"{member} was {'reactivated' if active else 'deactivated'}.")
     return redirect("accounts:team")
 
 

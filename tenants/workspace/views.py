@@ -1,11 +1,10 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tenants.accounts.decorators import team_lead_required
-from tenants.forms import WorkspaceForm, form_add_errors
+from tenants.forms import WorkspaceForm, form_apply
 from tenants.services import workspace_update
 from tenants.workspace import services
 from tenants.workspace.forms import BusinessHoursForm, HolidayForm
@@ -25,30 +24,13 @@ def workspace_settings(request):
     hours_form = BusinessHoursForm(request.POST if section == "hours" else None, current=_current_hours())
     holiday_form = HolidayForm(request.POST if section == "holiday" else None)
 
-    if section == "workspace" and workspace_form.is_valid():
-        try:
-            workspace_update(workspace=workspace, **workspace_form.cleaned_data)
-        except ValidationError as exc:
-            form_add_errors(workspace_form, exc)
-        else:
-            messages.success(request, "Workspace details saved.")
-            return redirect("workspace:settings")
-    elif section == "hours" and hours_form.is_valid():
-        try:
-            services.business_hours_set(hours=hours_form.cleaned_data["hours"])
-        except ValidationError as exc:
-            form_add_errors(hours_form, exc)
-        else:
-            messages.success(request, "Business hours saved.")
-            return redirect("workspace:settings")
-    elif section == "holiday" and holiday_form.is_valid():
-        try:
-            services.holiday_add(day=holiday_form.cleaned_data["date"], name=holiday_form.cleaned_data["name"])
-        except ValidationError as exc:
-            form_add_errors(holiday_form, exc)
-        else:
-            messages.success(request, "Holiday added.")
-            return redirect("workspace:settings")
+    actions = {
+        "workspace": (workspace_form, lambda data: workspace_update(workspace=workspace, **data), "Workspace details saved."),
+        "hours": (hours_form, lambda data: services.business_hours_set(hours=data["hours"]), "Business hours saved."),
+        "holiday": (holiday_form, lambda data: services.holiday_add(day=data["date"], name=data["name"]), "Holiday added."),
+    }
+    if section in actions and form_apply(request, *actions[section]):
+        return redirect("workspace:settings")
 
     has_errors = any(form.errors for form in (workspace_form, hours_form, holiday_form))
     context = {
