@@ -11,7 +11,16 @@ from django.db import connection, transaction
 # Options for long, idempotent tasks (fan-outs, imports, recomputes): their own queue, and
 # acknowledged only once done, so a worker killed mid-task leaves the message to be run
 # again. With the worker's prefetch of 1 no other task waits behind a long one.
-LONG_TASK = {"queue": "long", "acks_late": True, "reject_on_worker_lost": True}
+LONG_TASK = {"long_running": True, "acks_late": True, "reject_on_worker_lost": True}
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """Celery router: long tasks to the ``long`` queue, emails to ``email``."""
+    if getattr(task, "long_running", False):
+        return {"queue": "long"}
+    if name.startswith("accounts.") and ("email" in name or "send" in name):
+        return {"queue": "email"}
+    return None
 from django_tenants.utils import get_public_schema_name, tenant_context
 
 

@@ -9,7 +9,8 @@ GOOD_SECRET = "k" * 20 + "9f8e7d6c5b4a39281706f5e4d3c2b1a0zyxwvuts"
 
 
 def run_manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    # Only what a deployment would have: no secrets or test-only switches from this process.
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     base.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "ALLOWED_HOSTS": "pulse.example.com,.pulse.example.com"})
     base.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pulse")
     base.update(env)

@@ -92,3 +92,16 @@ def test_invitation_email_is_sent_by_the_worker_and_accepting_it_signs_in(commit
     assert response.status_code == 302
     assert invitee.get("/settings/team/").status_code == 403  # a viewer
     assert invitee.get("/").status_code == 200
+
+
+def test_long_tasks_go_to_the_long_queue_acked_late_and_emails_to_the_email_queue():
+    from config.celery import app
+    from tenants.accounts.tasks import invitation_send_email, password_reset_send_email
+
+    router = app.amqp.router
+    assert router.route({}, fan_out.name, task_type=fan_out)["queue"].name == "long"
+    assert router.route({}, sessions_clear_expired.name, task_type=sessions_clear_expired)["queue"].name == "long"
+    assert fan_out.acks_late and fan_out.reject_on_worker_lost and app.conf.worker_prefetch_multiplier == 1
+    for task in (invitation_send_email, password_reset_send_email):
+        assert router.route({}, task.name, task_type=task)["queue"].name == "email"
+        assert not task.acks_late
