@@ -19,6 +19,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from tests.factories import UserFactory, workspace_make
+from tests.helpers import database_url_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,16 +149,6 @@ def smtp_server():
     sink.stop()
 
 
-def _database_url() -> str:
-    """URL of the *test* database, for processes started by the tests."""
-    db = connection.settings_dict
-    socket_dir = db.get("OPTIONS", {}).get("host")
-    if socket_dir:
-        return f"postgres://{db['USER']}@/{db['NAME']}?host={socket_dir}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
     """A real Celery worker process on the test database, test Redis database and SMTP sink."""
@@ -167,7 +158,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url_for_tests(),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
         "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }

@@ -24,3 +24,13 @@ def wait_until(predicate, timeout=20.0, interval=0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def database_url_for_tests() -> str:
+    """URL of the *test* database, for processes started by the tests."""
+    db = connection.settings_dict
+    socket_dir = db.get("OPTIONS", {}).get("host")
+    if socket_dir:
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={socket_dir}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -8,6 +8,7 @@ from tenants.accounts.services import api_key_hash
 from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tenants.models import Workspace
 from tests.factories import PASSWORD
+from tests.helpers import database_url_for_tests
 
 
 def test_create_workspace_prints_the_url(db, capsys):
@@ -29,13 +30,15 @@ def test_create_workspace_refuses_taken_or_invalid_slug(workspace, slug, message
 
 
 def test_create_workspace_exits_with_code_1_from_the_shell(workspace):
+    import os
     import subprocess
     import sys
 
-    # CommandError becomes exit code 1 and a message on stderr (checked in-process above);
-    # here the real entry point, against a slug that is invalid without touching the DB.
+    # The real entry point, on the test database: CommandError becomes exit code 1 and a
+    # message on stderr.
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
     result = subprocess.run([sys.executable, "manage.py", "create_workspace", "--slug", "No Good", "--name", "X",
-                             "--email", "x@x.test", "--password", PASSWORD], capture_output=True, text=True)
+                             "--email", "x@x.test", "--password", PASSWORD], capture_output=True, text=True, env=env)
     assert result.returncode == 1
     assert "slug: Use 3–40 lowercase letters" in result.stderr
 
