@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from tenants.services import CURRENCIES, TIME_ZONES
@@ -12,7 +13,6 @@ class SignupForm(forms.Form):
     slug = forms.CharField(
         label="Workspace address",
         max_length=40,
-        help_text="Lowercase letters, digits and hyphens. Your team will sign in at <address>.localhost.",
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false", "pattern": "[a-z][a-z0-9\\-]{2,39}"}),
     )
     time_zone = forms.ChoiceField(label="Time zone", choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC",
@@ -26,6 +26,12 @@ class SignupForm(forms.Form):
         help_text="At least 10 characters, not a common password, not only digits.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = (
+            f"Lowercase letters, digits and hyphens. Your team will sign in at <address>.{settings.PULSE_BASE_DOMAIN}."
+        )
 
 
 class WorkspaceForm(forms.Form):

@@ -1,5 +1,7 @@
 """Rendering and sending the account emails (always from a Celery worker, never from a
 request: SMTP is a slow external call)."""
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
@@ -14,14 +16,14 @@ from tenants.accounts.models import Invitation, User
 
 
 def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
-    context = {"workspace": connection.tenant, **context}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    workspace = connection.tenant
+    context = {"workspace": workspace, **context}
+    # Dates in the email read in the workspace's time zone, as on its pages.
+    with timezone.override(zoneinfo.ZoneInfo(workspace.time_zone)):
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message.attach_alternative(html, "text/html")
     message.send()
 
 

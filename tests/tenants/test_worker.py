@@ -1,6 +1,7 @@
 """Through a real Celery worker process, real Redis and a real SMTP server."""
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -86,6 +87,12 @@ def test_invitation_email_is_sent_by_the_worker_and_accepting_it_signs_in(commit
 
     [message] = smtp_server.wait_for(lambda m: m["To"] == "viewer@invite.test")
     assert message["Subject"] == "You're invited to Invite on Pulse"
+    with tenant_context(workspace):
+        from tenants.accounts.models import Invitation
+
+        expires = Invitation.objects.get().expires_at.astimezone(ZoneInfo("Europe/Paris"))
+    # Dates in emails are in the workspace's time zone (Europe/Paris), like its pages.
+    assert f"The link works until {expires:%Y-%m-%d %H:%M} {expires.tzname()}." in smtp_server.text_of(message)
     path = re.search(r"http://invite\.localhost:8000(/invitations/[^\s]+)", smtp_server.text_of(message)).group(1)
     invitee = host_client(workspace)
     response = invitee.post(path, {"full_name": "Vic Viewer", "password": PASSWORD})
