@@ -34,6 +34,14 @@ class SignupForm(forms.Form):
         )
 
 
+class FindWorkspaceForm(forms.Form):
+    workspace = forms.CharField(label="Workspace address", max_length=40,
+                                widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}))
+
+    def clean_workspace(self):
+        return self.cleaned_data["workspace"].strip().lower().removesuffix(f".{settings.PULSE_BASE_DOMAIN}")
+
+
 class WorkspaceForm(forms.Form):
     name = forms.CharField(label="Workspace name", max_length=120)
     time_zone = forms.ChoiceField(label="Time zone", choices=[(tz, tz) for tz in TIME_ZONES])

@@ -6,13 +6,30 @@ from django.views.decorators.cache import never_cache
 from django_tenants.utils import tenant_context
 
 from tenants.accounts.decorators import member_required
-from tenants.forms import SignupForm, form_add_errors
+from tenants.forms import FindWorkspaceForm, SignupForm, form_add_errors
 from tenants.health import health_report
+from tenants.selectors import workspace_get_by_slug
 from tenants.services import workspace_create
 
 
 def landing(request):
-    return render(request, "public/landing.html")
+    """The public start page, with a "go to your workspace" box for people who signed out."""
+    form = FindWorkspaceForm(request.GET if "workspace" in request.GET else None)
+    if form.is_bound and form.is_valid():
+        workspace = workspace_get_by_slug(slug=form.cleaned_data["workspace"])
+        if workspace is not None:
+            return HttpResponseRedirect(f"{_workspace_origin(request, workspace)}/sign-in/")
+        form.add_error("workspace", f"There is no workspace at {form.cleaned_data['workspace']}.{settings.PULSE_BASE_DOMAIN}.")
+    return render(request, "public/landing.html", {"find_form": form, "base_domain": settings.PULSE_BASE_DOMAIN},
+                  status=404 if form.errors else 200)
+
+
+def _workspace_origin(request, workspace) -> str:
+    """The workspace's scheme://host:port, on the port this request came in on."""
+    port = request.get_port()
+    default_port = "443" if request.is_secure() else "80"
+    scheme = "https" if request.is_secure() else "http"
+    return f"{scheme}://{workspace.domain_name}{'' if port == default_port else f':{port}'}"
 
 
 def signup(request):
@@ -27,12 +44,7 @@ def signup(request):
 
             with tenant_context(created.workspace):
                 token = handoff_token_make(user=created.team_lead)
-            # Land on the workspace's own host, on the port this request came in on.
-            port = request.get_port()
-            default_port = "443" if request.is_secure() else "80"
-            host = created.workspace.domain_name + ("" if port == default_port else f":{port}")
-            scheme = "https" if request.is_secure() else "http"
-            return HttpResponseRedirect(f"{scheme}://{host}/auth/handoff/?token={token}")
+            return HttpResponseRedirect(f"{_workspace_origin(request, created.workspace)}/auth/handoff/?token={token}")
     return render(request, "public/signup.html", {"form": form, "base_domain": settings.PULSE_BASE_DOMAIN},
                   status=400 if form.errors else 200)
 

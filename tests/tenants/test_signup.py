@@ -131,3 +131,11 @@ def test_workspace_is_cloned_from_the_template_with_every_migration_recorded(db,
         template_count = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM acme.django_migrations")
         assert cursor.fetchone()[0] == template_count > 0
+
+
+def test_landing_page_sends_people_to_their_workspace_sign_in(db, workspace):
+    response = public_client().get("/", {"workspace": "ACME.localhost"})
+    assert response.status_code == 302 and response["Location"] == "http://acme.localhost/sign-in/"
+    missing = public_client().get("/", {"workspace": "nope"})
+    assert missing.status_code == 404
+    assert "There is no workspace at nope.localhost." in missing.content.decode()
