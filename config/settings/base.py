@@ -44,6 +44,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "tenants.accounts",
     "tenants.workspace",
+    "ingestion",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -88,6 +89,8 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "config.wsgi.application"
+# The records API takes up to 10,000 rows per request (several MB of JSON).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pulse")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"

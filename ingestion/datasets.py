@@ -1,0 +1,337 @@
+"""The import contract of ../shared/spec/datasets.md as data: every dataset's fields, their
+types and rules. The validator below, the upload page's mapping step and the generated
+field documentation all read these definitions, so they cannot drift apart.
+
+``row_parse`` turns one raw row (header → text, as read from a CSV or a JSON object) into
+clean values or a list of errors, one per failing field, each with its own message.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+TRUE = {"true", "t", "yes", "y", "1"}
+FALSE = {"false", "f", "no", "n", "0"}
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+KNOWN_CHANNELS = ("email", "chat", "phone", "social", "messaging")
+
+
+class FieldError(ValueError):
+    """A value that cannot be accepted; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # text, timestamp, date, month, decimal, integer, boolean, json, choice, list
+    required: bool = False
+    description: str = ""
+    max_length: int | None = None
+    minimum: int | Decimal | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    default: Any = None
+
+    @property
+    def type_label(self) -> str:
+        labels = {
+            "text": "text", "timestamp": "ISO 8601 timestamp", "date": "date YYYY-MM-DD", "month": "month YYYY-MM",
+            "decimal": "decimal number", "integer": "whole number", "boolean": "true / false",
+            "json": "JSON object", "choice": " | ".join(self.choices), "list": "list separated by ;",
+        }
+        return labels[self.kind]
+
+    def parse(self, raw: Any, tz: tzinfo) -> Any:
+        """The clean value of ``raw`` (None for empty), or FieldError."""
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            if self.required:
+                raise FieldError(f"{self.name} is required")
+            return self.default
+        value = raw.strip() if isinstance(raw, str) else raw
+        parsed = _PARSERS[self.kind](self, value, tz)
+        if self.max_length is not None and isinstance(parsed, str) and len(parsed) > self.max_length:
+            raise FieldError(f"{self.name} is longer than {self.max_length} characters")
+        if self.minimum is not None and parsed < self.minimum:
+            raise FieldError(f"{self.name} must be at least {self.minimum}, got {parsed}")
+        if self.maximum is not None and parsed > self.maximum:
+            raise FieldError(f"{self.name} must be at most {self.maximum}, got {parsed}")
+        return parsed
+
+
+def _text(f: Field, value: Any, tz: tzinfo) -> str:
+    return str(value)
+
+
+def _timestamp(f: Field, value: Any, tz: tzinfo) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise FieldError(f"{f.name}: '{value}' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)") from None
+    # A timestamp without an offset is read in the workspace's time zone.
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _date(f: Field, value: Any, tz: tzinfo) -> date:
+    try:
+        if not DATE_RE.match(str(value)):
+            raise ValueError
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise FieldError(f"{f.name}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _month(f: Field, value: Any, tz: tzinfo) -> date:
+    match = MONTH_RE.match(str(value))
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise FieldError(f"{f.name}: '{value}' is not a month (YYYY-MM)")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _decimal(f: Field, value: Any, tz: tzinfo) -> Decimal:
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        raise FieldError(f"{f.name}: '{value}' is not a number") from None
+    if not parsed.is_finite():
+        raise FieldError(f"{f.name}: '{value}' is not a number")
+    return parsed
+
+
+def _integer(f: Field, value: Any, tz: tzinfo) -> int:
+    if isinstance(value, bool):
+        raise FieldError(f"{f.name}: '{value}' is not a whole number")
+    try:
+        return int(str(value))
+    except ValueError:
+        raise FieldError(f"{f.name}: '{value}' is not a whole number") from None
+
+
+def _boolean(f: Field, value: Any, tz: tzinfo) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise FieldError(f"{f.name}: '{value}' is not a boolean (use true or false)")
+
+
+def _json(f: Field, value: Any, tz: tzinfo) -> dict:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise FieldError(f"{f.name}: not valid JSON") from None
+    if not isinstance(value, dict):
+        raise FieldError(f"{f.name}: must be a JSON object")
+    return value
+
+
+def _choice(f: Field, value: Any, tz: tzinfo) -> str:
+    lowered = str(value).lower()
+    if lowered not in f.choices:
+        raise FieldError(f"{f.name}: '{value}' is not one of {', '.join(f.choices)}")
+    return lowered
+
+
+def _list(f: Field, value: Any, tz: tzinfo) -> list[str]:
+    items = value if isinstance(value, list) else str(value).split(";")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+_PARSERS: dict[str, Callable[[Field, Any, tzinfo], Any]] = {
+    "text": _text, "timestamp": _timestamp, "date": _date, "month": _month, "decimal": _decimal,
+    "integer": _integer, "boolean": _boolean, "json": _json, "choice": _choice, "list": _list,
+}
+
+
+def _not_before(later: str, earlier: str):
+    def check(row: dict) -> tuple[str, str] | None:
+        if row.get(later) is not None and row.get(earlier) is not None and row[later] < row[earlier]:
+            return later, f"{later} is before {earlier}"
+        return None
+
+    return check
+
+
+SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5)}
+
+
+def _score_in_range_for_kind(row: dict) -> tuple[str, str] | None:
+    kind, score = row.get("kind"), row.get("score")
+    if kind in SCORE_RANGES and score is not None:
+        low, high = SCORE_RANGES[kind]
+        if not low <= score <= high:
+            return "score", f"score {score} is out of range for {kind} ({low}–{high})"
+    return None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    key: str
+    label: str
+    description: str
+    fields: tuple[Field, ...]
+    key_fields: tuple[str, ...] = ("external_id",)
+    row_checks: tuple[Callable[[dict], tuple[str, str] | None], ...] = ()
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+
+@dataclass
+class ParsedRow:
+    values: dict[str, Any]
+    extra: dict[str, Any]
+    errors: list[tuple[str, str]]  # (field, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def row_parse(dataset: Dataset, raw: dict[str, Any], *, tz: tzinfo) -> ParsedRow:
+    """Validate one row whose keys are already the dataset's field names (after mapping);
+    keys that are not fields of the dataset go to ``extra``."""
+    values, errors = {}, []
+    for f in dataset.fields:
+        try:
+            values[f.name] = f.parse(raw.get(f.name), tz)
+        except FieldError as exc:
+            errors.append((f.name, str(exc)))
+    if not errors:
+        for check in dataset.row_checks:
+            problem = check(values)
+            if problem:
+                errors.append(problem)
+    extra = {k: v for k, v in raw.items() if k not in dataset.by_name and k is not None}
+    return ParsedRow(values=values, extra=extra, errors=errors)
+
+
+def _ts(name, required=False, description=""):
+    return Field(name, "timestamp", required=required, description=description)
+
+
+DATASETS: dict[str, Dataset] = {
+    d.key: d
+    for d in (
+        Dataset(
+            "customers", "Customers", "Your customers, with sign-up and churn dates.",
+            (
+                Field("external_id", "text", required=True, max_length=255, description="Your id for the customer."),
+                _ts("signed_up_at", required=True, description="When the customer signed up."),
+                Field("name", "text", max_length=255, default=""),
+                Field("email", "text", max_length=254, default=""),
+                Field("plan", "text", max_length=100, default="", description="Plan or segment, for breakdowns."),
+                _ts("churned_at", description="When the customer left; empty while active."),
+                Field("is_test", "boolean", default=False, description="Test customers are left out of every KPI."),
+                Field("country", "text", max_length=100, default=""),
+            ),
+            row_checks=(_not_before("churned_at", "signed_up_at"),),
+        ),
+        Dataset(
+            "revenue", "Revenue", "Monthly recurring revenue per customer and product.",
+            (
+                Field("customer_external_id", "text", required=True, max_length=255),
+                Field("month", "month", required=True),
+                Field("mrr", "decimal", required=True, minimum=Decimal(0), description="MRR of the month, ≥ 0."),
+                Field("product", "text", max_length=255, default="default"),
+                Field("currency", "text", max_length=3, default="", description="Default: the workspace currency."),
+            ),
+            key_fields=("customer_external_id", "product", "month"),
+        ),
+        Dataset(
+            "conversations", "Conversations", "Support conversations on every channel.",
+            (
+                Field("external_id", "text", required=True, max_length=255),
+                Field("channel", "text", required=True, max_length=50,
+                      description=f"{', '.join(KNOWN_CHANNELS)} or a custom channel; phone is voice."),
+                _ts("created_at", required=True),
+                Field("customer_external_id", "text", max_length=255, default=""),
+                Field("agent", "text", max_length=255, default=""),
+                Field("team", "text", max_length=255, default=""),
+                _ts("first_response_at"),
+                _ts("resolved_at"),
+                Field("contacts", "integer", minimum=1, default=1),
+                Field("reopened", "boolean", default=False),
+                Field("abandoned", "boolean", default=False),
+                Field("csat_score", "integer", minimum=1, maximum=5),
+                Field("tags", "list", default=[]),
+                Field("subject", "text", default=""),
+            ),
+            row_checks=(_not_before("resolved_at", "created_at"), _not_before("first_response_at", "created_at")),
+        ),
+        Dataset(
+            "events", "Product events", "What users do in your product: visits, purchases, activations.",
+            (
+                Field("external_id", "text", required=True, max_length=255),
+                Field("user_external_id", "text", required=True, max_length=255),
+                Field("name", "text", required=True, max_length=255),
+                _ts("occurred_at", required=True),
+                Field("properties", "json", default={}),
+                Field("session_id", "text", max_length=255, default=""),
+            ),
+        ),
+        Dataset(
+            "survey_responses", "Survey responses", "NPS and CSAT answers collected elsewhere.",
+            (
+                Field("external_id", "text", required=True, max_length=255),
+                Field("kind", "choice", required=True, choices=("nps", "csat")),
+                Field("score", "integer", required=True, description="0–10 for nps, 1–5 for csat."),
+                _ts("responded_at", required=True),
+                Field("customer_external_id", "text", max_length=255, default=""),
+                Field("comment", "text", default=""),
+                Field("channel", "text", max_length=50, default=""),
+                Field("agent", "text", max_length=255, default=""),
+            ),
+            row_checks=(_score_in_range_for_kind,),
+        ),
+        Dataset(
+            "social_mentions", "Social mentions", "Posts that mention your brand or tracked brands.",
+            (
+                Field("external_id", "text", required=True, max_length=255),
+                Field("platform", "text", required=True, max_length=50),
+                _ts("posted_at", required=True),
+                Field("text", "text", required=True),
+                Field("author", "text", max_length=255, default=""),
+                Field("url", "text", default=""),
+                Field("followers", "integer", minimum=0),
+                Field("brand", "text", max_length=255, default="", description="Default: your own brand."),
+                Field("sentiment", "choice", choices=("positive", "neutral", "negative"), default=""),
+            ),
+        ),
+    )
+}
+
+
+def header_match(dataset: Dataset, headers: list[str]) -> dict[str, str | None]:
+    """Suggested mapping of file headers to fields: case-insensitive, ignoring spaces,
+    dashes and a BOM. Headers that match no field map to None (kept in ``extra``)."""
+    normalised = {re.sub(r"[\s\-]+", "_", f.name.lower()): f.name for f in dataset.fields}
+    mapping = {}
+    for header in headers:
+        key = re.sub(r"[\s\-]+", "_", header.lstrip("\ufeff").strip().lower())
+        mapping[header] = normalised.get(key)
+    return mapping
+
+
+# The timestamp (or month) that places a row in time, for filters and KPI periods.
+TIME_FIELDS = {
+    "customers": "signed_up_at",
+    "revenue": "month",
+    "conversations": "created_at",
+    "events": "occurred_at",
+    "survey_responses": "responded_at",
+    "social_mentions": "posted_at",
+}
