@@ -57,11 +57,6 @@ def healthz(request):
 
 @member_required
 def dashboard(request):
-    from tenants.accounts.models import ApiKey, Invitation, User
+    from tenants.accounts.selectors import workspace_setup_counts
 
-    context = {
-        "members": User.objects.filter(is_active=True).count(),
-        "pending_invitations": Invitation.objects.pending().count(),
-        "api_keys": ApiKey.objects.active().count(),
-    }
-    return render(request, "dashboard.html", context)
+    return render(request, "dashboard.html", workspace_setup_counts())

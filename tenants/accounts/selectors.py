@@ -31,3 +31,12 @@ def api_key_get_active(*, raw: str) -> ApiKey | None:
     if not api_key_is_well_formed(raw):
         return None
     return ApiKey.objects.active().filter(key_hash=api_key_hash(raw)).first()
+
+
+def workspace_setup_counts() -> dict[str, int]:
+    """What the dashboard's set-up checklist shows."""
+    return {
+        "members": User.objects.filter(is_active=True).count(),
+        "pending_invitations": Invitation.objects.pending().count(),
+        "api_keys": ApiKey.objects.active().count(),
+    }

@@ -6,13 +6,9 @@ from django.views.decorators.http import require_POST
 from tenants.accounts.decorators import team_lead_required
 from tenants.forms import WorkspaceForm, form_apply
 from tenants.services import workspace_update
-from tenants.workspace import services
+from tenants.workspace import selectors, services
 from tenants.workspace.forms import BusinessHoursForm, HolidayForm
-from tenants.workspace.models import BusinessHours, Holiday
-
-
-def _current_hours():
-    return {row.weekday: (row.opens_at, row.closes_at) for row in BusinessHours.objects.all()}
+from tenants.workspace.models import Holiday
 
 
 @team_lead_required
@@ -21,7 +17,7 @@ def workspace_settings(request):
     section = request.POST.get("section")
     initial = {"name": workspace.name, "time_zone": workspace.time_zone, "currency": workspace.currency}
     workspace_form = WorkspaceForm(request.POST if section == "workspace" else None, initial=initial)
-    hours_form = BusinessHoursForm(request.POST if section == "hours" else None, current=_current_hours())
+    hours_form = BusinessHoursForm(request.POST if section == "hours" else None, current=selectors.business_hours_by_weekday())
     holiday_form = HolidayForm(request.POST if section == "holiday" else None)
 
     actions = {
@@ -37,7 +33,7 @@ def workspace_settings(request):
         "workspace_form": workspace_form,
         "hours_form": hours_form,
         "holiday_form": holiday_form,
-        "holidays": Holiday.objects.all(),
+        "holidays": selectors.holiday_list(),
     }
     return render(request, "workspace/settings.html", context, status=400 if has_errors else 200)
 
