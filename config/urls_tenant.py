@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),
     path("", include("tenants.workspace.urls")),
+    path("", include("ingestion.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="api-redoc"),

@@ -46,6 +46,22 @@ class Field:
         }
         return labels[self.kind]
 
+    @property
+    def rules(self) -> list[str]:
+        """The field's rules in words, for the generated documentation."""
+        rules = []
+        if self.max_length is not None:
+            rules.append(f"at most {self.max_length} characters")
+        if self.minimum is not None:
+            rules.append(f"≥ {self.minimum}")
+        if self.maximum is not None:
+            rules.append(f"≤ {self.maximum}")
+        if self.default not in (None, "", [], {}):
+            rules.append(f"default {str(self.default).lower() if isinstance(self.default, bool) else self.default}")
+        if self.kind == "timestamp":
+            rules.append("without an offset: read in the workspace time zone")
+        return rules
+
     def parse(self, raw: Any, tz: tzinfo) -> Any:
         """The clean value of ``raw`` (None for empty), or FieldError."""
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -157,6 +173,7 @@ def _not_before(later: str, earlier: str):
             return later, f"{later} is before {earlier}"
         return None
 
+    check.rule = f"{later} may not be before {earlier}"
     return check
 
 
@@ -170,6 +187,9 @@ def _score_in_range_for_kind(row: dict) -> tuple[str, str] | None:
         if not low <= score <= high:
             return "score", f"score {score} is out of range for {kind} ({low}–{high})"
     return None
+
+
+_score_in_range_for_kind.rule = "score is 0–10 for nps and 1–5 for csat"
 
 
 @dataclass(frozen=True)
@@ -188,6 +208,13 @@ class Dataset:
     @property
     def required(self) -> list[str]:
         return [f.name for f in self.fields if f.required]
+
+    @property
+    def rules(self) -> list[str]:
+        key = " + ".join(self.key_fields)
+        return [f"rows are keyed by {key}: re-sending a row with the same key updates it",
+                *(check.rule for check in self.row_checks),
+                "columns that are not fields of the dataset are kept in extra"]
 
 
 @dataclass

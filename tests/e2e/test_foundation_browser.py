@@ -48,6 +48,11 @@ def test_create_a_workspace_sign_in_and_use_the_settings(live_server, page, scre
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").get_attribute("aria-current") == "page"
     screenshot("03-dashboard")
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Data").click()
+    page.get_by_role("link", name="Conversations").click()
+    page.get_by_role("rowheader", name="first_response_at").wait_for()
+    screenshot("03b-dataset-conversations")
+
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("heading", name="Workspace settings").wait_for()
     screenshot("04-workspace-settings")
