@@ -72,9 +72,9 @@ class DatasetRecordsView(APIView):
         dataset = _dataset(dataset)
         items = request.data
         if not isinstance(items, list):
-            raise ValidationError({"detail": "Send a JSON list of row objects."})
+            raise ValidationError("Send a JSON list of row objects.")
         if len(items) > MAX_API_ROWS:
-            raise ValidationError({"detail": f"Send at most {MAX_API_ROWS:,} rows per request (got {len(items):,}); split the batch."})
+            raise ValidationError(f"Send at most {MAX_API_ROWS:,} rows per request (got {len(items):,}); split the batch.")
         result = records_ingest(dataset=dataset, items=items, workspace=connection.tenant)
         return Response({"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
                          "rejected": result.rejected}, status=200)

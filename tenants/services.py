@@ -64,6 +64,17 @@ def currency_validate(value: str) -> str:
     return value
 
 
+def _field_errors(**checks) -> dict[str, list[str]]:
+    """Run ``field=(check, value)`` validators and collect their messages per field."""
+    errors: dict[str, list[str]] = {}
+    for field, (check, value) in checks.items():
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors[field] = list(exc.messages)
+    return errors
+
+
 def workspace_template_ensure() -> None:
     """Create the migrated template schema new workspaces are cloned from, once.
 
@@ -99,21 +110,13 @@ def workspace_create(
     from tenants.accounts.models import Role, User
     from tenants.workspace.models import BusinessHours
 
-    errors: dict[str, list[str]] = {}
+    errors = _field_errors(slug=(slug_validate, slug), time_zone=(time_zone_validate, time_zone),
+                           currency=(currency_validate, currency))
     name = (name or "").strip()
     if not name:
         errors.setdefault("name", []).append("Enter your company name.")
     elif len(name) > 120:
         errors.setdefault("name", []).append("Keep the company name under 120 characters.")
-    for field, check, value in (
-        ("slug", slug_validate, slug),
-        ("time_zone", time_zone_validate, time_zone),
-        ("currency", currency_validate, currency),
-    ):
-        try:
-            check(value)
-        except ValidationError as exc:
-            errors.setdefault(field, []).extend(exc.messages)
     lead_email = (lead_email or "").strip().lower()
     try:
         validate_email(lead_email)
@@ -149,15 +152,10 @@ def workspace_create(
 
 @transaction.atomic
 def workspace_update(*, workspace: Workspace, name: str, time_zone: str, currency: str) -> Workspace:
-    errors: dict[str, list[str]] = {}
+    errors = _field_errors(time_zone=(time_zone_validate, time_zone), currency=(currency_validate, currency))
     name = (name or "").strip()
     if not name:
         errors["name"] = ["Enter the workspace name."]
-    for field, check, value in (("time_zone", time_zone_validate, time_zone), ("currency", currency_validate, currency)):
-        try:
-            check(value)
-        except ValidationError as exc:
-            errors[field] = exc.messages
     if errors:
         raise ValidationError(errors)
     workspace.name, workspace.time_zone, workspace.currency = name, time_zone, currency.strip().upper()
