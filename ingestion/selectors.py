@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -30,3 +31,27 @@ def records_list(*, dataset_key: str, filters: dict[str, str], time_zone: str) -
     if errors:
         raise ValidationError(errors)
     return queryset.order_by(f"-{time_field.name}", "-pk")
+
+
+# ------------------------------------------------------------------------------ imports
+
+def import_list() -> QuerySet:
+    from ingestion.models import ImportJob
+
+    return ImportJob.objects.select_related("created_by").order_by("-created_at")
+
+
+def import_rejections(*, job) -> QuerySet:
+    return job.rejections.order_by("line")
+
+
+def rejected_rows_csv(*, job) -> Iterator[str]:
+    """The rejected rows of an import as CSV lines: the file's columns as read, plus an
+    ``error`` column naming each problem. Streamed, for imports with many rejections."""
+    from ingestion.csvfiles import csv_line
+
+    yield csv_line([*job.headers, "error"])
+    for values, errors in import_rejections(job=job).values_list("values", "errors").iterator(chunk_size=2000):
+        message = "; ".join(e["error"] for e in errors)
+        padded = list(values) + [""] * (len(job.headers) - len(values))
+        yield csv_line([*padded, message])
