@@ -14,7 +14,7 @@ from ingestion.datasets import DATASETS
 from ingestion.models import ImportJob
 from ingestion.selectors import FILTERABLE_KINDS, import_list, records_list, rejected_rows_csv
 from ingestion.services import MAX_API_ROWS, dataset_model, import_create, import_report_read, records_ingest
-from tenants.accounts.models import Role
+from tenants.accounts.models import Role, User
 
 
 def _dataset(key: str):
@@ -145,7 +145,9 @@ class ImportListView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            job = import_create(dataset=DATASETS[data["dataset"]], upload=data["file"], user=request.user,
+            # An API key is not a user: its imports have no author (their source says api).
+            user = request.user if isinstance(request.user, User) else None
+            job = import_create(dataset=DATASETS[data["dataset"]], upload=data["file"], user=user,
                                 mode=data["mode"], source="api", start=True)
         except ImportFileError as exc:
             raise ValidationError({"file": [str(exc)]}) from None

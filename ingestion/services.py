@@ -268,7 +268,7 @@ def import_create(*, dataset: Dataset, upload: UploadedFile, user=None, mode: st
         if problems:
             default_storage.delete(name)
             raise ImportFileError(" ".join(problems))
-        import_start(job=job, mapping=job.mapping, mode=mode)
+        job = import_start(job=job, mapping=job.mapping, mode=mode)
     return job
 
 

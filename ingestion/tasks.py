@@ -1,10 +1,13 @@
-from celery import Task, shared_task
+from celery import shared_task
+from tenant_schemas_celery.task import TenantTask
 
 from ingestion.services import import_fail, import_job_run, imports_resume
 from tenants.tasking import LONG_TASK
 
 
-class ImportTask(Task):
+class ImportTask(TenantTask):
+    """tenant-schemas-celery's task class (it switches the schema), recording failures."""
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         # A task that failed for good (an unexpected error, not a killed worker: that one
         # is redelivered) leaves its job saying why instead of running forever.
