@@ -17,15 +17,28 @@ class Record(models.Model):
         abstract = True
 
 
+# Keys are unique constraints (not ``unique=True``) and indexes are declared in Meta (not
+# ``db_index=True``): for text columns Django would add a second, varchar_pattern_ops index
+# for LIKE queries, which nothing here runs and which every imported row would pay for.
+def _key(model: str, *fields: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(fields=list(fields), name=f"{model}_key")
+
+
 class Customer(Record):
-    external_id = models.CharField(max_length=255, unique=True)
-    signed_up_at = models.DateTimeField(db_index=True)
+    external_id = models.CharField(max_length=255)
+    signed_up_at = models.DateTimeField()
     name = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=254, blank=True)
-    plan = models.CharField(max_length=100, blank=True, db_index=True)
-    churned_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    plan = models.CharField(max_length=100, blank=True)
+    churned_at = models.DateTimeField(null=True, blank=True)
     is_test = models.BooleanField(default=False)
     country = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [_key("customer", "external_id")]
+        indexes = [models.Index(fields=["signed_up_at"], name="customer_signed_up"),
+                   models.Index(fields=["churned_at"], name="customer_churned"),
+                   models.Index(fields=["plan"], name="customer_plan")]
 
 
 class Revenue(Record):
@@ -41,14 +54,14 @@ class Revenue(Record):
 
 
 class Conversation(Record):
-    external_id = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255)
     channel = models.CharField(max_length=50)
-    created_at = models.DateTimeField(db_index=True)
-    customer_external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField()
+    customer_external_id = models.CharField(max_length=255, blank=True)
     agent = models.CharField(max_length=255, blank=True)
     team = models.CharField(max_length=255, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
     contacts = models.PositiveIntegerField(default=1)
     reopened = models.BooleanField(default=False)
     abandoned = models.BooleanField(default=False)
@@ -56,9 +69,15 @@ class Conversation(Record):
     tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     subject = models.TextField(blank=True)
 
+    class Meta:
+        constraints = [_key("conversation", "external_id")]
+        indexes = [models.Index(fields=["created_at"], name="conversation_created"),
+                   models.Index(fields=["resolved_at"], name="conversation_resolved"),
+                   models.Index(fields=["customer_external_id"], name="conversation_customer")]
+
 
 class Event(Record):
-    external_id = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255)
     user_external_id = models.CharField(max_length=255)
     name = models.CharField(max_length=255)
     occurred_at = models.DateTimeField()
@@ -66,6 +85,7 @@ class Event(Record):
     session_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
+        constraints = [_key("event", "external_id")]
         indexes = [
             models.Index(fields=["name", "occurred_at"], name="event_name_time"),
             models.Index(fields=["user_external_id", "occurred_at"], name="event_user_time"),
@@ -77,17 +97,19 @@ class SurveyResponse(Record):
         NPS = "nps", "NPS"
         CSAT = "csat", "CSAT"
 
-    external_id = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=4, choices=Kind.choices)
     score = models.PositiveSmallIntegerField()
     responded_at = models.DateTimeField()
-    customer_external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    customer_external_id = models.CharField(max_length=255, blank=True)
     comment = models.TextField(blank=True)
     channel = models.CharField(max_length=50, blank=True)
     agent = models.CharField(max_length=255, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "responded_at"], name="response_kind_time")]
+        constraints = [_key("surveyresponse", "external_id")]
+        indexes = [models.Index(fields=["kind", "responded_at"], name="response_kind_time"),
+                   models.Index(fields=["customer_external_id"], name="response_customer")]
 
 
 class SocialMention(Record):
@@ -96,9 +118,9 @@ class SocialMention(Record):
         NEUTRAL = "neutral"
         NEGATIVE = "negative"
 
-    external_id = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255)
     platform = models.CharField(max_length=50)
-    posted_at = models.DateTimeField(db_index=True)
+    posted_at = models.DateTimeField()
     text = models.TextField()
     author = models.CharField(max_length=255, blank=True)
     url = models.TextField(blank=True)
@@ -106,6 +128,10 @@ class SocialMention(Record):
     # Empty: the workspace's own brand.
     brand = models.CharField(max_length=255, blank=True)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+
+    class Meta:
+        constraints = [_key("socialmention", "external_id")]
+        indexes = [models.Index(fields=["posted_at"], name="mention_posted")]
 
 
 class TouchedDay(models.Model):

@@ -7,7 +7,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator, TypeVar
 
 from django.apps import apps
 from django.conf import settings
@@ -18,14 +18,15 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
+from ingestion.copyformat import copy_line, row_converter
 from ingestion.csvfiles import CsvFormat, ImportFileError, Record as CsvRecord, records_read, sniff, utf16_to_utf8
 from ingestion.datasets import DATASETS, Dataset, header_match, row_parse
 from ingestion.models import ColumnMapping, ImportJob, ImportRejection
 from tenants.tasking import enqueue
 
 MAX_API_ROWS = 10_000
+T = TypeVar("T")
 
 MODELS = {
     "customers": "ingestion.Customer",
@@ -35,7 +36,6 @@ MODELS = {
     "survey_responses": "ingestion.SurveyResponse",
     "social_mentions": "ingestion.SocialMention",
 }
-JSON_FIELDS = {"extra", "properties"}
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,6 @@ def dataset_model(dataset: Dataset):
     return apps.get_model(MODELS[dataset.key])
 
 
-def _prepare(dataset: Dataset, values: dict, *, currency: str) -> dict:
-    if dataset.key == "revenue" and not values.get("currency"):
-        values = {**values, "currency": currency}
-    # Empty optional text is stored as '', not NULL, so equality checks stay simple.
-    return {name: ("" if value is None and dataset.by_name[name].kind in ("text", "choice") else value)
-            for name, value in values.items()}
-
-
 def _time_columns(dataset: Dataset) -> list[tuple[str, str]]:
     """The dataset's time fields whose days KPI periods are built on: (column, kind)."""
     return [(f.name, f.kind) for f in dataset.fields if f.kind in ("timestamp", "month", "date")]
@@ -76,71 +68,97 @@ def _day_sql(alias: str, column: str, kind: str) -> str:
 def records_upsert(*, dataset: Dataset, rows: list[tuple[dict, dict]], currency: str,
                    time_zone: str | None = None) -> UpsertResult:
     """Upsert ``rows`` — (clean values, extra) pairs from ``row_parse`` — into the dataset's
-    table in the current workspace schema. A key repeated within ``rows`` keeps its last
+    table in the current workspace schema (see ``records_upsert_lines``)."""
+    defaults = {"currency": currency} if dataset.key == "revenue" else None
+    lines = [copy_line(dataset, values, extra, defaults=defaults) for values, extra in rows]
+    return records_upsert_lines(dataset=dataset, lines=lines, time_zone=time_zone)
+
+
+@transaction.atomic
+def records_upsert_lines(*, dataset: Dataset, lines: list[str], time_zone: str | None = None) -> UpsertResult:
+    """Upsert rows given as COPY text lines (``ingestion.copyformat``) into the dataset's
+    table in the current workspace schema. A key repeated within ``lines`` keeps its last
     occurrence; the earlier ones count as updated. The local days of every created or
     changed row (before and after the change) are recorded in TouchedDay for the KPI engine."""
-    if not rows:
+    if not lines:
         return UpsertResult(0, 0, 0)
+    return records_upsert_lines_overlapped(dataset=dataset, lines=lines, time_zone=time_zone, meanwhile=lambda: None)[0]
+
+
+@transaction.atomic
+def records_upsert_lines_overlapped(*, dataset: Dataset, lines: list[str], time_zone: str | None,
+                                    meanwhile: Callable[[], T]) -> tuple[UpsertResult, T]:
+    """``records_upsert_lines``, calling ``meanwhile`` while PostgreSQL runs the merge: the
+    merge is sent in pipeline mode and its result read only after ``meanwhile`` returns, so
+    an import parses its next chunk on one core while the database merges on the other."""
     model = dataset_model(dataset)
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = [f.name for f in dataset.fields] + ["extra"]
-    quoted = [connection.ops.quote_name(c) for c in columns]
-    key_names = [connection.ops.quote_name(k) for k in dataset.key_fields]
-    keys = ", ".join(key_names)
-    column_list = ", ".join(quoted)
-    time_columns = _time_columns(dataset)
+    column_list = ", ".join(connection.ops.quote_name(c) for c in [f.name for f in dataset.fields] + ["extra"])
     tz = time_zone or getattr(connection.tenant, "time_zone", None) or "UTC"
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE pulse_stage ON COMMIT DROP AS SELECT {column_list} FROM {table} WITH NO DATA; "
-            "ALTER TABLE pulse_stage ADD COLUMN _ord integer"
+            # Rows are numbered in the order COPY reads them, so a repeated key keeps its last row.
+            "ALTER TABLE pulse_stage ADD COLUMN _ord bigint GENERATED ALWAYS AS IDENTITY"
         )
-        with cursor.copy(f"COPY pulse_stage ({column_list}, _ord) FROM STDIN") as copy:
-            for ordinal, (values, extra) in enumerate(rows):
-                values = _prepare(dataset, values, currency=currency)
-                record = [Jsonb(values[c]) if c in JSON_FIELDS else values[c] for c in columns[:-1]]
-                copy.write_row((*record, Jsonb(extra), ordinal))
-        changed = " OR ".join(f"t.{q} IS DISTINCT FROM EXCLUDED.{q}" for q in quoted)
-        changed_old = " OR ".join(f"t.{q} IS DISTINCT FROM s.{q}" for q in quoted)
-        assignments = ", ".join(f"{q} = EXCLUDED.{q}" for q in quoted)
-        join = " AND ".join(f"t.{k} = s.{k}" for k in key_names)
-        days_new = ", ".join(_day_sql("w", c, k) for c, k in time_columns)
-        days_old = ", ".join(_day_sql("o", c, k) for c, k in time_columns)
-        old_columns = ", ".join(f"t.{connection.ops.quote_name(c)}" for c, _ in time_columns)
-        new_columns = ", ".join(connection.ops.quote_name(c) for c, _ in time_columns)
-        cursor.execute(
-            f"""
-            WITH src AS (
-                SELECT DISTINCT ON ({keys}) {column_list} FROM pulse_stage ORDER BY {keys}, _ord DESC
-            ), old AS (
-                -- Every CTE sees the table as it was before this statement: the old values.
-                SELECT {old_columns} FROM {table} t JOIN src s ON {join} WHERE {changed_old}
-            ), written AS (
-                INSERT INTO {table} AS t ({column_list}, imported_at)
-                SELECT {column_list}, now() FROM src
-                ON CONFLICT ({keys}) DO UPDATE SET {assignments}, imported_at = now()
-                WHERE {changed}
-                RETURNING (xmax = 0) AS inserted, {new_columns}
-            ), touched AS (
-                INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
-                SELECT DISTINCT %(dataset)s, d.day, now() FROM (
-                    SELECT unnest(ARRAY[{days_new}]) FROM written w
-                    UNION ALL SELECT unnest(ARRAY[{days_old}]) FROM old o
-                ) AS d(day) WHERE d.day IS NOT NULL
-                ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
-                RETURNING day
-            )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                   (SELECT count(*) FROM src), (SELECT min(day) FROM touched), (SELECT max(day) FROM touched)
-            FROM written
-            """,
-            {"dataset": dataset.key, "tz": tz},
-        )
-        created, updated, distinct, first_day, last_day = cursor.fetchone()
+        with cursor.copy(f"COPY pulse_stage ({column_list}) FROM STDIN") as copy:
+            copy.write("".join(lines))
+    raw = connection.connection  # the psycopg connection, in the same transaction
+    with raw.pipeline():
+        merge = raw.cursor()
+        merge.execute(_merge_sql(dataset), {"dataset": dataset.key, "tz": tz})
+        other = meanwhile()
+    created, updated, distinct, first_day, last_day = merge.fetchone()
+    with connection.cursor() as cursor:
         cursor.execute("DROP TABLE pulse_stage")
-    superseded = len(rows) - distinct
-    return UpsertResult(created=created, updated=updated + superseded, unchanged=distinct - created - updated,
-                        first_day=first_day, last_day=last_day)
+    superseded = len(lines) - distinct
+    result = UpsertResult(created=created, updated=updated + superseded, unchanged=distinct - created - updated,
+                          first_day=first_day, last_day=last_day)
+    return result, other
+
+
+def _merge_sql(dataset: Dataset) -> str:
+    """One statement merging pulse_stage into the dataset's table: insert new keys, update
+    changed rows only, record the touched local days, and count what happened."""
+    table = connection.ops.quote_name(dataset_model(dataset)._meta.db_table)
+    quoted = [connection.ops.quote_name(c) for c in [f.name for f in dataset.fields] + ["extra"]]
+    column_list = ", ".join(quoted)
+    key_names = [connection.ops.quote_name(k) for k in dataset.key_fields]
+    keys = ", ".join(key_names)
+    time_columns = _time_columns(dataset)
+    changed = " OR ".join(f"t.{q} IS DISTINCT FROM EXCLUDED.{q}" for q in quoted)
+    changed_old = " OR ".join(f"t.{q} IS DISTINCT FROM s.{q}" for q in quoted)
+    assignments = ", ".join(f"{q} = EXCLUDED.{q}" for q in quoted)
+    join = " AND ".join(f"t.{k} = s.{k}" for k in key_names)
+    days_new = ", ".join(_day_sql("w", c, k) for c, k in time_columns)
+    days_old = ", ".join(_day_sql("o", c, k) for c, k in time_columns)
+    old_columns = ", ".join(f"t.{connection.ops.quote_name(c)}" for c, _ in time_columns)
+    new_columns = ", ".join(connection.ops.quote_name(c) for c, _ in time_columns)
+    return f"""
+        WITH src AS (
+            SELECT DISTINCT ON ({keys}) {column_list} FROM pulse_stage ORDER BY {keys}, _ord DESC
+        ), old AS (
+            -- Every CTE sees the table as it was before this statement: the old values.
+            SELECT {old_columns} FROM {table} t JOIN src s ON {join} WHERE {changed_old}
+        ), written AS (
+            INSERT INTO {table} AS t ({column_list}, imported_at)
+            SELECT {column_list}, now() FROM src
+            ON CONFLICT ({keys}) DO UPDATE SET {assignments}, imported_at = now()
+            WHERE {changed}
+            RETURNING (xmax = 0) AS inserted, {new_columns}
+        ), touched AS (
+            INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
+            SELECT DISTINCT %(dataset)s, d.day, now() FROM (
+                SELECT unnest(ARRAY[{days_new}]) FROM written w
+                UNION ALL SELECT unnest(ARRAY[{days_old}]) FROM old o
+            ) AS d(day) WHERE d.day IS NOT NULL
+            ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
+            RETURNING day
+        )
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+               (SELECT count(*) FROM src), (SELECT min(day) FROM touched), (SELECT max(day) FROM touched)
+        FROM written
+    """
 
 
 @dataclass(frozen=True)
@@ -357,16 +375,15 @@ def _data_offset(job: ImportJob, file, fmt: CsvFormat) -> int:
 
 
 def _record_errors(dataset: Dataset, headers: list[str], mapping: list[str], record: CsvRecord, tz):
-    """(parsed row or None, [(column header or field, message)]) for one CSV record."""
+    """(parsed row or None, [(field or '', message)]) for one CSV record."""
     if record.problem:
         return None, [("", record.problem)]
     values = record.values
     if len(values) != len(headers):
         return None, [("", f"the row has {len(values)} column{'s' if len(values) != 1 else ''}, the header has {len(headers)}")]
-    raw = {}
-    for header, field_name, value in zip(headers, mapping, values):
-        raw[field_name or header] = value
-    row = row_parse(dataset, raw, tz=tz)
+    raw = {name: value for name, value in zip(mapping, values) if name}
+    extra = {header: value for header, name, value in zip(headers, mapping, values) if not name}
+    row = row_parse(dataset, raw, tz=tz, extra=extra)
     return row, row.errors
 
 
@@ -408,8 +425,6 @@ def _import_run_locked(job_id: str) -> ImportJob:
         status=ImportJob.Status.RUNNING, started_at=job.started_at or now, heartbeat_at=now, attempts=F("attempts") + 1)
     job.refresh_from_db()
     dataset = DATASETS[job.dataset]
-    workspace = connection.tenant
-    tz = zoneinfo.ZoneInfo(workspace.time_zone)
     fmt = _format(job)
     try:
         file = _upload_open(job)
@@ -418,8 +433,10 @@ def _import_run_locked(job_id: str) -> ImportJob:
     with file:
         while True:
             records = records_read(file, fmt, offset=job.checkpoint_offset, line=job.checkpoint_line)
-            while _import_chunk(job, dataset, records, tz, workspace):
-                job.refresh_from_db()
+            parser = _ChunkParser(job, dataset, records, connection.tenant)
+            chunk = parser.next()
+            while chunk is not None:
+                chunk = _import_chunk(job, dataset, chunk, parser)
             job.refresh_from_db()
             if job.mode == ImportJob.Mode.ALL_OR_NOTHING and job.phase == ImportJob.Phase.VALIDATE:
                 if job.rejected_rows:
@@ -437,46 +454,80 @@ def _import_phase_load(job: ImportJob, file, fmt: CsvFormat) -> None:
         phase=ImportJob.Phase.LOAD, checkpoint_offset=_data_offset(job, file, fmt), checkpoint_line=2, processed_rows=0)
 
 
-def _import_chunk(job: ImportJob, dataset: Dataset, records: Iterator[CsvRecord], tz, workspace) -> bool:
-    """Validate, load and checkpoint the next chunk of rows; False when the file is done."""
-    valid, rejections, last = [], [], None
-    count = 0
-    for record in records:
-        row, errors = _record_errors(dataset, job.headers, job.mapping, record, tz)
-        if errors:
-            rejections.append(ImportRejection(
-                job_id=job.pk, line=record.line, values=record.values,
-                errors=[{"column": column, "error": message} for column, message in errors]))
-        else:
-            valid.append((row.values, row.extra))
-        last = record
-        count += 1
-        if count >= _chunk_rows():
-            break
-    if last is None:
-        return False
+@dataclass
+class _Chunk:
+    lines: list[str]  # valid rows as COPY lines
+    rejections: list[ImportRejection]
+    last: CsvRecord  # its last row: the checkpoint after it
+    count: int
+    processed: int  # rows read since the start of the phase, this chunk included
+
+
+class _ChunkParser:
+    """Reads, validates and formats the next chunk of rows of a job."""
+
+    def __init__(self, job: ImportJob, dataset: Dataset, records: Iterator[CsvRecord], workspace):
+        self.job, self.dataset, self.records = job, dataset, records
+        self.tz = zoneinfo.ZoneInfo(workspace.time_zone)
+        self.defaults = {"currency": workspace.currency} if dataset.key == "revenue" else None
+        self.convert = row_converter(dataset, job.headers, job.mapping, tz=self.tz, defaults=self.defaults)
+        self.processed = job.processed_rows
+        self.limit = _chunk_rows()
+
+    def next(self) -> _Chunk | None:
+        job, convert = self.job, self.convert
+        lines, rejections, last, count = [], [], None, 0
+        for record in self.records:
+            # The fast path formats valid rows straight away; row_parse judges the others.
+            line = None if record.problem else convert(record.values)
+            if line is None:
+                row, errors = _record_errors(self.dataset, job.headers, job.mapping, record, self.tz)
+                if errors:
+                    rejections.append(ImportRejection(
+                        job_id=job.pk, line=record.line, values=record.values,
+                        errors=[{"column": column, "error": message} for column, message in errors]))
+                else:
+                    line = copy_line(self.dataset, row.values, row.extra, defaults=self.defaults)
+            if line is not None:
+                lines.append(line)
+            last = record
+            count += 1
+            if count >= self.limit:
+                break
+        if last is None:
+            return None
+        self.processed += count
+        return _Chunk(lines, rejections, last, count, self.processed)
+
+
+def _import_chunk(job: ImportJob, dataset: Dataset, chunk: _Chunk, parser: _ChunkParser) -> _Chunk | None:
+    """Load ``chunk`` and advance the checkpoint past it in one transaction; return the next
+    chunk, which ``parser`` reads while PostgreSQL merges this one."""
     loading = job.phase == ImportJob.Phase.LOAD
+    following = None
     with transaction.atomic():
-        result = (records_upsert(dataset=dataset, rows=valid, currency=workspace.currency, time_zone=workspace.time_zone)
-                  if loading and valid else UpsertResult(0, 0, 0))
-        if rejections and not (job.mode == ImportJob.Mode.ALL_OR_NOTHING and loading):
-            ImportRejection.objects.bulk_create(rejections, ignore_conflicts=True)
-        fraction = last.end_offset / job.file_size if job.file_size else 1
-        processed = job.processed_rows + count
+        if loading and chunk.lines:
+            result, following = records_upsert_lines_overlapped(
+                dataset=dataset, lines=chunk.lines, time_zone=connection.tenant.time_zone, meanwhile=parser.next)
+        else:
+            result = UpsertResult(0, 0, 0)
+        if chunk.rejections and not (job.mode == ImportJob.Mode.ALL_OR_NOTHING and loading):
+            ImportRejection.objects.bulk_create(chunk.rejections, ignore_conflicts=True)
+        fraction = chunk.last.end_offset / job.file_size if job.file_size else 1
         updates = dict(
-            checkpoint_offset=last.end_offset, processed_rows=processed, heartbeat_at=timezone.now(),
+            checkpoint_offset=chunk.last.end_offset, checkpoint_line=chunk.last.next_line,
+            processed_rows=chunk.processed, heartbeat_at=timezone.now(),
             created_rows=F("created_rows") + result.created, updated_rows=F("updated_rows") + result.updated,
             unchanged_rows=F("unchanged_rows") + result.unchanged,
-            total_rows=max(processed, round(processed / fraction)) if fraction else processed,
+            total_rows=max(chunk.processed, round(chunk.processed / fraction)) if fraction else chunk.processed,
         )
         if not loading or job.mode == ImportJob.Mode.VALID_ROWS:
-            updates["rejected_rows"] = F("rejected_rows") + len(rejections)
+            updates["rejected_rows"] = F("rejected_rows") + len(chunk.rejections)
         if result.first_day:
             updates["touched_from"] = Least(Coalesce("touched_from", result.first_day), result.first_day)
             updates["touched_until"] = Greatest(Coalesce("touched_until", result.last_day), result.last_day)
-        updates["checkpoint_line"] = last.next_line
         ImportJob.objects.filter(pk=job.pk).update(**updates)
-    return True
+    return following if (loading and chunk.lines) else parser.next()
 
 
 def _import_finish(job: ImportJob, *, skipped: int = 0) -> ImportJob:

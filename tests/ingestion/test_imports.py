@@ -118,7 +118,7 @@ def test_an_interrupted_import_resumes_from_its_checkpoint_without_duplicates(wo
 
     real_chunk, calls = services._import_chunk, []
 
-    def crash_on_third_chunk(*args):
+    def crash_on_third_chunk(*args):  # (job, dataset, chunk, parser)
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt("worker killed")  # like a worker dying mid-chunk
