@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from ingestion.datasets import DATASETS
 from ingestion.models import ImportJob
@@ -9,11 +10,16 @@ class ImportUploadForm(forms.Form):
     dataset = forms.ChoiceField(choices=[(d.key, d.label) for d in DATASETS.values()])
     file = forms.FileField(
         label="CSV file",
-        help_text=f"UTF-8 (with or without BOM), UTF-16 or Windows-1252; comma, semicolon or tab separated; "
-                  f"a header row first; up to {settings.IMPORT_MAX_BYTES // (1024 * 1024):,} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv"}),
         allow_empty_file=True,  # an empty file gets the import's own message
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the form is made, so the limit shown is the one in force.
+        self.fields["file"].help_text = (
+            "UTF-8 (with or without BOM), UTF-16 or Windows-1252; comma, semicolon, tab or pipe separated; "
+            f"a header row first; up to {filesizeformat(settings.IMPORT_MAX_BYTES)}.")
 
 
 class ImportMappingForm(forms.Form):

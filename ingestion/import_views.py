@@ -1,6 +1,5 @@
 """The import pages: upload a CSV, map its columns with a preview, follow the import live,
 read its report. Views validate, call a service or selector, and render."""
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -31,11 +30,8 @@ def import_upload(request):
     initial = {"dataset": request.GET.get("dataset")} if request.GET.get("dataset") in DATASETS else {}
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST":
-        too_big = int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_BYTES + 1024 * 1024
-        if too_big:
-            form.add_error("file", f"The file is over the {settings.IMPORT_MAX_BYTES // (1024 * 1024):,} MB limit. "
-                                   "Split it into smaller files.")
-        elif form.is_valid():
+        if form.is_valid():
+            # import_create refuses a file over IMPORT_MAX_BYTES, saying how big it is.
             try:
                 job = import_create(dataset=DATASETS[form.cleaned_data["dataset"]], upload=form.cleaned_data["file"],
                                     user=request.user)
@@ -51,7 +47,7 @@ def import_upload(request):
 @team_lead_required
 def import_history(request):
     page = Paginator(import_list(), 25).get_page(request.GET.get("page"))
-    return render(request, "ingestion/import_list.html", {"page": page})
+    return render(request, "ingestion/import_list.html", {"page": page, "datasets": DATASETS.values()})
 
 
 @team_lead_required
@@ -65,8 +61,45 @@ def import_detail(request, pk):
     context = {"job": job, "dataset": DATASETS[job.dataset]}
     if job.is_finished:
         import_report_read(job=job)
-        context["rejections"] = Paginator(import_rejections(job=job), 100).get_page(request.GET.get("page"))
+        rejections = Paginator(import_rejections(job=job), 100).get_page(request.GET.get("page"))
+        took = (job.finished_at - job.started_at).total_seconds() if job.started_at and job.finished_at else None
+        context.update(rejections=rejections, problems=_problems(job, rejections), took=duration_text(took))
+    else:
+        # Rendered as the script would show them, for pages refreshed without JavaScript.
+        context.update(rate=_rate(job), time_left=duration_text(_seconds_left(job)))
     return render(request, "ingestion/import_detail.html", context)
+
+
+def _problems(job: ImportJob, rejections) -> list[dict]:
+    """One row per problem of the rejected rows on this page, naming the column as the file
+    names it (and the field it was mapped to) so it can be found in the spreadsheet."""
+    header_of = {name: header for header, name in zip(job.headers, job.mapping) if name}
+    rows = []
+    for rejection in rejections:
+        for index, problem in enumerate(rejection.errors):
+            field_name = problem.get("column") or ""
+            rows.append({"line": rejection.line, "span": len(rejection.errors) if index == 0 else 0,
+                         "column": header_of.get(field_name, field_name), "field": field_name,
+                         "error": problem.get("error", "")})
+    return rows
+
+
+def duration_text(seconds: float | None) -> str:
+    """'under a second', '4.2 s', '42 s', '3 min 5 s', '2 h 10 min' (as import-progress.js
+    writes it): how long an import took or has left."""
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return "under a second"
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f} s"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _mapping_step(request, job: ImportJob):
@@ -109,9 +142,14 @@ def import_progress(request, pk):
 
 
 def _rate(job: ImportJob) -> int | None:
+    """Rows read per second since the job started. All or nothing reads every row twice:
+    once checking (counted in total_rows once it loads) and once importing."""
     if not job.started_at or not job.heartbeat_at or job.heartbeat_at <= job.started_at:
         return None
-    return round(job.processed_rows / (job.heartbeat_at - job.started_at).total_seconds())
+    rows = job.processed_rows
+    if job.mode == ImportJob.Mode.ALL_OR_NOTHING and job.phase == ImportJob.Phase.LOAD:
+        rows += job.total_rows or 0
+    return round(rows / (job.heartbeat_at - job.started_at).total_seconds())
 
 
 def _seconds_left(job: ImportJob) -> int | None:

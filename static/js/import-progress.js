@@ -22,12 +22,19 @@
 
   function poll() {
     fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-      .then(function (response) { return response.json(); })
+      .then(function (response) {
+        // Signed out, or the import is gone: reload, so the page says what happened.
+        if (response.redirected || response.status === 403 || response.status === 404) return {finished: true};
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
       .then(function (state) {
         if (state.finished) { window.location.reload(); return; }
         var bar = box.querySelector("progress");
+        var percent = Math.round(state.progress * 100) + "%";
         bar.value = state.progress;
-        bar.textContent = Math.round(state.progress * 100) + "%";
+        bar.textContent = percent;
+        set("percent", percent);
         set("status_label", state.status_label);
         set("phase", state.phase);
         set("processed_rows", number.format(state.processed_rows));
