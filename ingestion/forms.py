@@ -2,10 +2,11 @@
 definitions; the filter values it passes on are checked by ``records_list`` with the
 dataset's own parsing rules, so a bad value gets the same message as in an import."""
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 
-from ingestion.datasets import TIME_FIELDS, Dataset
+from ingestion.datasets import TIME_FIELDS, Dataset, FieldError
 from ingestion.selectors import BROWSE_FILTERS, SEARCH_FIELDS
 
 ANY = ("", "any")
@@ -19,6 +20,7 @@ class RecordFilterForm(forms.Form):
     def __init__(self, data, *, dataset: Dataset, options: dict[str, list | None], time_zone: str):
         super().__init__(data)
         self.dataset = dataset
+        self.tz = ZoneInfo(time_zone)
         searched = SEARCH_FIELDS[dataset.key]
         self.fields["q"].help_text = "IDs match from the start, as typed; other fields anywhere, ignoring case."
         self.fields["search_in"] = forms.ChoiceField(label="Search in", required=False,
@@ -54,13 +56,19 @@ class RecordFilterForm(forms.Form):
         values = [str(value) for value in options]
         if current and current not in values:  # e.g. a bookmarked value no row has any more: keep it visible
             values.append(current)
-        # A plain text field shown as a select: records_list checks the value with the
-        # field's definition, so `?csat_score=high` says it is not a whole number.
+        # A plain text field shown as a select: clean() checks the value with the field's
+        # definition, so `?csat_score=high` says it is not a whole number.
         return forms.CharField(label=field.name, required=False,
                                widget=forms.Select(choices=[ANY, *((value, value) for value in values)]))
 
     def clean(self):
         data = super().clean()
+        for name in BROWSE_FILTERS[self.dataset.key]:
+            if data.get(name):
+                try:
+                    self.dataset.by_name[name].parse(data[name], self.tz)
+                except FieldError as exc:
+                    self.add_error(name, str(exc))
         if data.get("from") and data.get("to") and data["from"] > data["to"]:
             self.add_error("to", "The end of the range is before its start.")
         return data

@@ -50,9 +50,11 @@ def record_list(request, key):
     # Links keep the filters, minus the empty ones a submitted form also sends: page links
     # without the current cursor, links to a row with it (so "back" returns to this page).
     given = [(name, value) for name, value in request.GET.items() if value]
+    filtered = form.is_valid() and form.is_filtered
     context = {
         "dataset": dataset, "form": form, "page_form": page_form, "page": page, "count": count,
-        "filtered": form.is_valid() and form.is_filtered, "time_zone": time_zone,
+        "filtered": filtered, "empty_dataset": count is not None and count.value == 0 and not filtered,
+        "time_zone": time_zone,
         "query": urlencode([(name, value) for name, value in given if name not in PageForm.base_fields]),
         "here": urlencode(given),
     }

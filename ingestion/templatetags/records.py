@@ -2,6 +2,8 @@
 import json
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -28,3 +30,10 @@ def as_text(value) -> str:
 @register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2, default=str)
+
+
+@register.filter
+def breakable(name: str) -> str:
+    """A field name that may wrap after its underscores (customer_external_id), so the
+    records table's headers stay narrow."""
+    return mark_safe("_<wbr>".join(escape(part) for part in name.split("_")))

@@ -275,7 +275,7 @@ def test_data_page_counts_rows_and_estimates_big_tables(workspace, lead, monkeyp
         upsert("survey_responses", [{"external_id": f"r{i}", "kind": "nps", "score": "8", "responded_at": "2026-03-01T10:00:00"}
                                     for i in range(12)])
     page = lead.get("/data/").content.decode()
-    assert re.findall(r'<p class="dataset-rows"><strong>([^<]*)</strong> · <a href="/data/(\w+)/records/">Browse records</a></p>', page) == [
+    assert re.findall(r'<p class="dataset-rows"><strong>([^<]*)</strong> <a href="/data/(\w+)/records/">Browse records</a></p>', page) == [
         ("1 row", "customers"), ("No rows yet", "revenue"), ("3 rows", "conversations"), ("No rows yet", "events"),
         ("12 rows", "survey_responses"), ("No rows yet", "social_mentions")]
     monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 10)
@@ -316,5 +316,5 @@ def test_a_row_page_shows_every_field_and_the_whole_extra(workspace, lead):
     assert '<pre class="json">{\n  &quot;amount&quot;: 49,\n  &quot;plan&quot;: &quot;pro&quot;\n}</pre>' in page
     assert ('<pre class="json">{\n  &quot;nested&quot;: {\n    &quot;a&quot;: [\n      1,\n      2\n    ]\n  },\n'
             '  &quot;utm_campaign&quot;: &quot;spring&quot;\n}</pre>') in page
-    assert '<th scope="row" class="mono">session_id</th>\n      <td><span class="muted">—</span></td>' in page
+    assert '<th scope="row" class="mono">session_<wbr>id</th>\n      <td><span class="muted">—</span></td>' in page
     assert '<a href="/data/events/records/?name=purchase">‹ Back to the records</a>' in page
