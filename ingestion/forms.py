@@ -1,6 +1,6 @@
 """The data browser's GET forms. The filter form is generated from the dataset's field
-definitions; the filter values it passes on are checked by ``records_list`` with the
-dataset's own parsing rules, so a bad value gets the same message as in an import."""
+definitions, and checks filter values with the fields' own parsing rules (``Field.parse``,
+as ``records_list`` does for the API), so a bad value gets the same message as in an import."""
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
