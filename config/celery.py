@@ -5,6 +5,7 @@ tenant context runs in the public schema, so tenant work is only ever enqueued t
 import os
 
 from celery.schedules import crontab
+from celery.signals import worker_ready
 from kombu import Queue
 from tenant_schemas_celery.app import CeleryApp
 
@@ -24,5 +25,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=17),
         "args": ("accounts.sessions_clear_expired",),
     },
+    # Re-queue imports whose worker died (running, lock free) or whose message was lost.
+    "resume-interrupted-imports": {
+        "task": "tenants.fan_out",
+        "schedule": crontab(minute="*/5"),
+        "args": ("ingestion.imports_resume",),
+    },
 }
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _resume_interrupted_work(sender, **kwargs):
+    # A worker (re)starting after a crash picks up the imports it left behind at once,
+    # without waiting for beat.
+    sender.app.send_task("tenants.fan_out", args=("ingestion.imports_resume",))

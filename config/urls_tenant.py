@@ -3,13 +3,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from ingestion.api import DatasetRecordsView
+from ingestion.api import DatasetRecordsView, ImportDetailView, ImportListView, ImportRejectedRowsView
 from tenants import api, views
 
 api_v1 = [
     path("workspace", api.WorkspaceView.as_view(), name="workspace"),
     path("members", api.MemberListView.as_view(), name="members"),
     path("datasets/<str:dataset>/records", DatasetRecordsView.as_view(), name="dataset-records"),
+    path("imports", ImportListView.as_view(), name="imports"),
+    path("imports/<uuid:pk>", ImportDetailView.as_view(), name="import"),
+    path("imports/<uuid:pk>/rejected.csv", ImportRejectedRowsView.as_view(), name="import-rejected"),
     # The API's description is not secret: readable before a key is created.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
 ]

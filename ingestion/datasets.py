@@ -174,6 +174,7 @@ def _not_before(later: str, earlier: str):
         return None
 
     check.rule = f"{later} may not be before {earlier}"
+    check.fields = (later, earlier)
     return check
 
 
@@ -190,6 +191,7 @@ def _score_in_range_for_kind(row: dict) -> tuple[str, str] | None:
 
 
 _score_in_range_for_kind.rule = "score is 0–10 for nps and 1–5 for csat"
+_score_in_range_for_kind.fields = ("kind", "score")
 
 
 @dataclass(frozen=True)
@@ -228,9 +230,10 @@ class ParsedRow:
         return not self.errors
 
 
-def row_parse(dataset: Dataset, raw: dict[str, Any], *, tz: tzinfo) -> ParsedRow:
+def row_parse(dataset: Dataset, raw: dict[str, Any], *, tz: tzinfo, extra: dict | None = None) -> ParsedRow:
     """Validate one row whose keys are already the dataset's field names (after mapping);
-    keys that are not fields of the dataset go to ``extra``."""
+    keys that are not fields of the dataset go to ``extra`` (unless ``extra`` is given:
+    a file's unmapped columns are extra even when named like a field)."""
     values, errors = {}, []
     for f in dataset.fields:
         try:
@@ -242,7 +245,8 @@ def row_parse(dataset: Dataset, raw: dict[str, Any], *, tz: tzinfo) -> ParsedRow
             problem = check(values)
             if problem:
                 errors.append(problem)
-    extra = {k: v for k, v in raw.items() if k not in dataset.by_name and k is not None}
+    if extra is None:
+        extra = {k: v for k, v in raw.items() if k not in dataset.by_name and k is not None}
     return ParsedRow(values=values, extra=extra, errors=errors)
 
 

@@ -1,6 +1,7 @@
 """Reads of the stored dataset rows, for the records API and the data browser (/data/<key>/records/)."""
 import zoneinfo
 from dataclasses import dataclass
+from typing import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -184,3 +185,26 @@ def record_filter_options(*, dataset_key: str) -> dict[str, list | None]:
 def record_get(*, dataset_key: str, pk: int):
     """One stored row of the dataset, or None."""
     return dataset_model(DATASETS[dataset_key]).objects.filter(pk=pk).first()
+
+# ------------------------------------------------------------------------------ imports
+
+def import_list() -> QuerySet:
+    from ingestion.models import ImportJob
+
+    return ImportJob.objects.select_related("created_by").order_by("-created_at")
+
+
+def import_rejections(*, job) -> QuerySet:
+    return job.rejections.order_by("line")
+
+
+def rejected_rows_csv(*, job) -> Iterator[str]:
+    """The rejected rows of an import as CSV lines: the file's columns as read, plus an
+    ``error`` column naming each problem. Streamed, for imports with many rejections."""
+    from ingestion.csvfiles import csv_line
+
+    yield csv_line([*job.headers, "error"])
+    for values, errors in import_rejections(job=job).values_list("values", "errors").iterator(chunk_size=2000):
+        message = "; ".join(e["error"] for e in errors)
+        padded = list(values) + [""] * (len(job.headers) - len(values))
+        yield csv_line([*padded, message])

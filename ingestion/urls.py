@@ -1,11 +1,16 @@
 from django.urls import path
 
-from ingestion import views
+from ingestion import import_views, views
 
 app_name = "ingestion"
 
 urlpatterns = [
     path("data/", views.dataset_list, name="datasets"),
+    path("data/import/", import_views.import_upload, name="import-upload"),
+    path("data/imports/", import_views.import_history, name="imports"),
+    path("data/imports/<uuid:pk>/", import_views.import_detail, name="import"),
+    path("data/imports/<uuid:pk>/progress", import_views.import_progress, name="import-progress"),
+    path("data/imports/<uuid:pk>/rejected.csv", import_views.import_rejected_csv, name="import-rejected"),
     path("data/<str:key>/", views.dataset_detail, name="dataset"),
     path("data/<str:key>/records/", views.record_list, name="records"),
     path("data/<str:key>/records/<int:pk>/", views.record_detail, name="record"),

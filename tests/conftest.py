@@ -149,12 +149,45 @@ def smtp_server():
     sink.stop()
 
 
+class Worker:
+    """A real Celery worker process (solo pool) on the test database, test Redis database and
+    SMTP sink. Tests may kill it (as a crash would) and start it again."""
+
+    def __init__(self, env: dict, log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self, timeout: float = 60) -> "Worker":
+        from config.celery import app
+
+        hostname = f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,email,long",
+               "--pool", "solo", "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"]
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{self.log.read_text()}")
+            if app.control.ping(timeout=0.5):
+                return self
+        self.process.kill()
+        raise RuntimeError(f"worker did not answer within {timeout}s:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the worker gets no chance to clean up or acknowledge anything."""
+        self.process.kill()
+        self.process.wait(15)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
-    """A real Celery worker process on the test database, test Redis database and SMTP sink."""
-    from config.celery import app
-
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -162,24 +195,6 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
         "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
-    hostname = f"test-{os.getpid()}@%h"
-    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,email,long",
-           "--pool", "solo", "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"]
-    with open(log, "w") as out:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{log.read_text()}")
-        if app.control.ping(timeout=0.5):
-            break
-    else:
-        process.kill()
-        raise RuntimeError(f"worker did not answer within 60s:\n{log.read_text()}")
-    process.log = log
-    yield process
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    worker = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log").start()
+    yield worker
+    worker.stop()

@@ -92,6 +92,14 @@ WSGI_APPLICATION = "config.wsgi.application"
 # The records API takes up to 10,000 rows per request (several MB of JSON).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
 
+# Uploaded files (CSV imports until their report is read). Workers read them from here, so
+# in a multi-machine deployment MEDIA_ROOT must be shared storage.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"  # never served: uploads are read by the app only
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_MB", default=512) * 1024 * 1024
+# Rows per committed chunk of an import: the unit of progress and of resumption.
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=20_000)
+
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pulse")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -31,3 +31,6 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files straight from the app and static/ folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "test-media"))  # noqa: F405
+# Small chunks, so tests exercise chunking, checkpoints and resumption on small files.
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)

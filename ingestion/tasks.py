@@ -1,0 +1,25 @@
+from celery import shared_task
+from tenant_schemas_celery.task import TenantTask
+
+from ingestion.services import import_fail, import_job_run, imports_resume
+from tenants.tasking import LONG_TASK
+
+
+class ImportTask(TenantTask):
+    """tenant-schemas-celery's task class (it switches the schema), recording failures."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # A task that failed for good (an unexpected error, not a killed worker: that one
+        # is redelivered) leaves its job saying why instead of running forever.
+        import_fail(job_id=args[0], message=f"The import stopped on an internal error ({type(exc).__name__}); "
+                                            "the rows imported so far are kept. Upload the file again to finish it.")
+
+
+@shared_task(name="ingestion.import_run", base=ImportTask, **LONG_TASK)
+def import_run(job_id: str) -> None:
+    import_job_run(job_id=job_id)
+
+
+@shared_task(name="ingestion.imports_resume")
+def imports_resume_task() -> int:
+    return imports_resume()
