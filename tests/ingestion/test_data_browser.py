@@ -101,7 +101,7 @@ def test_an_id_search_can_use_the_external_id_index(workspace):
                                           search="cust-012", search_in="external_id")
         plan = queryset.explain()
         assert [c.external_id for c in queryset] == [f"cust-012{i}" for i in range(9, -1, -1)]
-    assert "ingestion_customer_external_id_" in plan and "_like" in plan, plan
+    assert "customer_key" in plan, plan  # the key's varchar_pattern_ops index
 
 
 def test_filters_on_text_boolean_and_integer_fields(workspace, lead):

@@ -1,7 +1,5 @@
 """CSV imports end to end through the services, the API and a real Celery worker."""
-import io
 import os
-import signal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from ingestion.csvfiles import ImportFileError
 from ingestion.datasets import DATASETS
-from ingestion.models import ColumnMapping, Conversation, Customer, ImportJob, ImportRejection, TouchedDay
+from ingestion.models import ColumnMapping, Conversation, ImportJob, ImportRejection, TouchedDay
 from ingestion.services import import_create, import_job_run, imports_resume
 from tenants.accounts.models import Role
 from tenants.accounts.services import api_key_create
