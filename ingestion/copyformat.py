@@ -66,47 +66,10 @@ class _Reject(Exception):
     """The fast path does not accept the row; ``row_parse`` will say why."""
 
 
-def _cell(f: Field, tz: tzinfo, default_override: Any) -> Callable[[str], tuple[str, Any]]:
-    """For one field: raw CSV text → (COPY text, clean value) or _Reject. The clean value is
-    kept only where a row check needs it."""
-    empty_value = default_override if default_override not in (None, "") else f.default
-    empty_text = copy_value(f, empty_value)
-    required, kind = f.required, f.kind
-    max_length, minimum, maximum = f.max_length, f.minimum, f.maximum
-
-    def convert(raw: str) -> tuple[str, Any]:
-        text = raw.strip()
-        if not text:
-            if required:
-                raise _Reject
-            return empty_text, empty_value
-        if kind == "text":
-            if max_length is not None and len(text) > max_length:
-                raise _Reject
-            return _escape(text), text
-        if kind == "timestamp":
-            parsed = datetime.fromisoformat(text)
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=tz)
-            return parsed.isoformat(), parsed
-        if kind == "integer":
-            number = int(text)
-            if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-                raise _Reject
-            return str(number), number
-        if kind == "boolean":
-            lowered = text.lower()
-            if lowered in TRUE:
-                return "t", True
-            if lowered in FALSE:
-                return "f", False
-            raise _Reject
-        if kind == "choice":
-            lowered = text.lower()
-            if lowered not in f.choices:
-                raise _Reject
-            return lowered, lowered
-        # Dates, months, decimals, lists and JSON are rarer: the field's own parser.
+def _generic_cell(f: Field, tz: tzinfo) -> Callable[[str], tuple[str, Any]]:
+    """Stripped, non-empty text → (COPY text, clean value) with the field's own parser, for
+    the rarer kinds (dates, months, decimals, lists, JSON)."""
+    def convert(text: str) -> tuple[str, Any]:
         value = f.parse(text, tz)
         return copy_value(f, value), value
 
@@ -116,39 +79,92 @@ def _cell(f: Field, tz: tzinfo, default_override: Any) -> Callable[[str], tuple[
 def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, tz: tzinfo,
                   defaults: dict | None = None) -> Callable[[list[str]], str | None]:
     """The fast path for rows of a file with ``headers`` mapped by ``mapping`` (field name
-    per column, '' for extra): CSV row → COPY line, or None when ``row_parse`` must judge."""
+    per column, '' for extra): CSV row → COPY line, or None when ``row_parse`` must judge.
+
+    It is generated as straight-line Python for the mapping (one block per field, no loop,
+    no dict), because per-row function calls were most of an import's time. Each block does
+    what ``Field.parse`` does for its kind; the parity test holds them to it."""
     defaults = defaults or {}
-    width = len(headers)
     column_of = {name: index for index, name in enumerate(mapping) if name}
-    plan = []  # (column index or None, converter, keeps value for a check)
-    checked = {name for check in dataset.row_checks for name in check.fields}
-    for f in dataset.fields:
-        plan.append((column_of.get(f.name), _cell(f, tz, defaults.get(f.name)), f.name in checked, f.name))
-    extra_columns = [(index, header) for index, (header, name) in enumerate(zip(headers, mapping)) if not name]
-    no_extra = "{}"
-    checks = dataset.row_checks
-    missing_required = any(f.required and column_of.get(f.name) is None for f in dataset.fields)
-
-    def convert(row: list[str]) -> str | None:
-        if len(row) != width or missing_required:
-            return None
-        cells, kept = [], {}
-        try:
-            for index, cell, keep, name in plan:
-                text, value = cell(row[index] if index is not None else "")
-                cells.append(text)
-                if keep:
-                    kept[name] = value
-        except (_Reject, ValueError, FieldError, ArithmeticError):
-            return None
-        for check in checks:
-            if check(kept):
-                return None
-        if extra_columns:
-            cells.append(_escape(json.dumps({header: row[index] for index, header in extra_columns}, ensure_ascii=False)))
+    if any(f.required and f.name not in column_of for f in dataset.fields):
+        return lambda row: None  # every row lacks a required field: row_parse reports it
+    namespace: dict[str, Any] = {
+        "fromiso": datetime.fromisoformat, "TZ": tz, "NULL": NULL, "TRUE": TRUE, "FALSE": FALSE,
+        "json_dumps": json.dumps, "escape": _escape,
+    }
+    code = [f"def convert(row):", f"    if len(row) != {len(headers)}:", "        return None", "    try:"]
+    cells, texts_extra = [], []
+    for i, f in enumerate(dataset.fields):
+        cell, value = f"c{i}", f"v{i}"
+        override = defaults.get(f.name)
+        empty_value = override if override not in (None, "") else f.default
+        namespace[f"EMPTY{i}"], namespace[f"EMPTYV{i}"] = copy_value(f, empty_value), empty_value
+        cells.append(cell)
+        index = column_of.get(f.name)
+        if index is None:
+            code += [f"        {cell} = EMPTY{i}; {value} = EMPTYV{i}"]
+            continue
+        code += [f"        t = row[{index}].strip()", "        if not t:"]
+        code += ["            return None"] if f.required else [f"            {cell} = EMPTY{i}; {value} = EMPTYV{i}"]
+        code += ["        else:"]
+        if f.kind == "text":
+            if f.max_length is not None:
+                code += [f"            if len(t) > {f.max_length}:", "                return None"]
+            code += [f"            {cell} = {value} = t"]  # escaped below, once for the whole line
+        elif f.kind == "timestamp":
+            # A timestamp already in RFC 3339 form (2026-03-01T10:00:00+01:00) goes to
+            # PostgreSQL as written, which reads it as the same instant; others are rewritten.
+            code += [f"            {value} = fromiso(t)", f"            if {value}.tzinfo is None:",
+                     f"                {value} = {value}.replace(tzinfo=TZ)", f"                {cell} = {value}.isoformat()",
+                     "            elif len(t) == 25 and t[10] == 'T' and t[22] == ':':", f"                {cell} = t",
+                     "            else:", f"                {cell} = {value}.isoformat()"]
+        elif f.kind == "integer":
+            code += [f"            {value} = int(t)"]
+            if f.minimum is not None:
+                code += [f"            if {value} < {int(f.minimum)}:", "                return None"]
+            if f.maximum is not None:
+                code += [f"            if {value} > {int(f.maximum)}:", "                return None"]
+            code += [f"            {cell} = str({value})"]
+        elif f.kind == "boolean":
+            code += ["            t = t.lower()", f"            if t in TRUE:", f"                {cell} = 't'; {value} = True",
+                     "            elif t in FALSE:", f"                {cell} = 'f'; {value} = False",
+                     "            else:", "                return None"]
+        elif f.kind == "choice":
+            namespace[f"CHOICES{i}"] = frozenset(f.choices)
+            code += [f"            {value} = t.lower()", f"            if {value} not in CHOICES{i}:", "                return None",
+                     f"            {cell} = {value}"]
+        elif f.kind == "list":
+            # Items with quotes or backslashes need array escaping: the careful path.
+            code += ["            if '\"' in t or '\\\\' in t:", "                return None",
+                     f"            {value} = [x for x in (x.strip() for x in t.split(';')) if x]",
+                     f"            {cell} = '{{' + ','.join(['\"' + x + '\"' for x in {value}]) + '}}'"]
+            texts_extra.append(cell)
         else:
-            cells.append(no_extra)
-        return "\t".join(cells) + "\n"
-
-    return convert
-
+            namespace[f"PARSE{i}"] = _generic_cell(f, tz)
+            code += [f"            {cell}, {value} = PARSE{i}(t)"]
+    code += ["    except (ValueError, FieldError, ArithmeticError):", "        return None"]
+    names = {f.name: i for i, f in enumerate(dataset.fields)}
+    for n, check in enumerate(dataset.row_checks):
+        if getattr(check, "not_before", None):
+            later, earlier = (f"v{names[name]}" for name in check.not_before)
+            code += [f"    if {later} is not None and {earlier} is not None and {later} < {earlier}:", "        return None"]
+            continue
+        namespace[f"CHECK{n}"] = check
+        kept = ", ".join(f"{name!r}: v{names[name]}" for name in check.fields)
+        code += [f"    if CHECK{n}({{{kept}}}):", "        return None"]
+    extra = [(index, header) for index, (header, name) in enumerate(zip(headers, mapping)) if not name]
+    if extra:
+        pairs = ", ".join(f"{header!r}: row[{index}]" for index, header in extra)
+        code += [f"    x = escape(json_dumps({{{pairs}}}, ensure_ascii=False))"]
+    else:
+        code += ["    x = '{}'"]
+    texts = [f"c{i}" for i, f in enumerate(dataset.fields) if f.kind == "text" and f.name in column_of] + texts_extra
+    if texts:
+        # Text is not escaped field by field: a row whose text holds one of COPY's special
+        # characters (rare) goes to the careful path instead.
+        code += [f"    t = {' + '.join(texts)}",
+                 "    if '\\\\' in t or '\\t' in t or '\\n' in t or '\\r' in t:", "        return None"]
+    code += [f"    return '\\t'.join(({', '.join(cells)}, x)) + '\\n'"]
+    namespace["FieldError"] = FieldError
+    exec("\n".join(code), namespace)  # noqa: S102 - source built above from field definitions only
+    return namespace["convert"]

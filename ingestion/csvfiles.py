@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, NamedTuple
 
 SNIFF_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -144,8 +144,7 @@ def sniff(file: BinaryIO, *, size: int) -> CsvFormat:
     return CsvFormat(encoding=encoding, delimiter=delimiter, headers=headers, data_offset=data_offset, bom=bom)
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     line: int  # the file line the row starts on (the header is line 1)
     end_offset: int  # byte offset just after the row
     next_line: int  # the file line just after the row
@@ -154,19 +153,19 @@ class Record:
 
 
 def _records(file: BinaryIO, encoding: str, delimiter: str, *, start_line: int, start_offset: int) -> Iterator[Record]:
-    state = {"offset": start_offset, "line": start_line, "bad": None}
+    # Hot loop of every import: the state lives in a small list rather than attributes.
+    state = [start_offset, start_line, None]  # offset after the lines read, next line, decoding problem
+    label = "UTF-8" if encoding == "utf-8" else encoding
 
     def lines() -> Iterator[str]:
         for raw in file:
-            state["offset"] += len(raw)
-            state["line"] += 1
+            state[0] += len(raw)
+            state[1] += 1
             try:
                 yield raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                state["bad"] = state["bad"] or (
-                    f"line {state['line'] - 1} is not valid {'UTF-8' if encoding == 'utf-8' else encoding} text "
-                    f"(byte 0x{raw[exc.start]:02x} at position {exc.start + 1})"
-                )
+                state[2] = state[2] or (f"line {state[1] - 1} is not valid {label} text "
+                                        f"(byte 0x{raw[exc.start]:02x} at position {exc.start + 1})")
                 yield raw.decode(encoding, errors="replace")
 
     reader = csv.reader(lines(), delimiter=delimiter)
@@ -178,14 +177,15 @@ def _records(file: BinaryIO, encoding: str, delimiter: str, *, start_line: int, 
             return
         except csv.Error as exc:
             # The reader starts afresh on the next line after an error.
-            yield Record(line=line, end_offset=state["offset"], next_line=state["line"], values=[],
-                         problem=f"unreadable CSV: {exc}")
-            line, state["bad"] = state["line"], None
+            yield Record(line, state[0], state[1], [], f"unreadable CSV: {exc}")
+            line, state[2] = state[1], None
             continue
-        problem, state["bad"] = state["bad"] or "", None
-        if values or problem:  # blank lines are not rows
-            yield Record(line=line, end_offset=state["offset"], next_line=state["line"], values=values, problem=problem)
-        line = state["line"]
+        if state[2]:
+            yield Record(line, state[0], state[1], values, state[2])
+            state[2] = None
+        elif values:  # blank lines are not rows
+            yield Record(line, state[0], state[1], values)
+        line = state[1]
 
 
 def records_read(file: BinaryIO, fmt: CsvFormat, *, offset: int, line: int) -> Iterator[Record]:

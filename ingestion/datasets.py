@@ -174,7 +174,7 @@ def _not_before(later: str, earlier: str):
         return None
 
     check.rule = f"{later} may not be before {earlier}"
-    check.fields = (later, earlier)
+    check.fields = check.not_before = (later, earlier)
     return check
 
 

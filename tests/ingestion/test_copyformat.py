@@ -45,7 +45,11 @@ def test_fast_path_matches_row_parse_on_valid_and_invalid_rows(key):
     for row in random_rows(dataset, rng, 3000):
         parsed = row_parse(dataset, dict(zip(mapping[:-1], row[:-1])), tz=TZ, extra={"note": row[-1]})
         expected = copy_line(dataset, parsed.values, parsed.extra, defaults=defaults) if parsed.ok else None
-        assert convert(row) == expected, (row, parsed.errors)
+        fast = convert(row)
+        # The fast path may leave a row with COPY's special characters in its text to the
+        # careful path; everything else it must judge and format exactly the same.
+        special = any(c in cell for cell in row[:-1] for c in "\\\t\n\r")
+        assert fast == expected or (fast is None and special), (row, parsed.errors)
         accepted += parsed.ok
         rejected += not parsed.ok
     assert accepted > 50 and rejected > 50  # both paths were exercised
