@@ -206,7 +206,7 @@ def csv_safe(value: object) -> str:
     return text
 
 
-def csv_line(values: list) -> str:
+def csv_line(values: list, *, delimiter: str = ",") -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([csv_safe(v) for v in values])
+    csv.writer(buffer, delimiter=delimiter).writerow([csv_safe(v) for v in values])
     return buffer.getvalue()

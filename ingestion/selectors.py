@@ -1,5 +1,6 @@
 """Reads of the stored dataset rows, for the records API and the data browser (/data/<key>/records/)."""
 import zoneinfo
+from datetime import date
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -200,11 +201,32 @@ def import_rejections(*, job) -> QuerySet:
 
 def rejected_rows_csv(*, job) -> Iterator[str]:
     """The rejected rows of an import as CSV lines: the file's columns as read, plus an
-    ``error`` column naming each problem. Streamed, for imports with many rejections."""
+    ``error`` column naming each problem, written like the upload (same delimiter, a BOM
+    if it had one) so the same spreadsheet opens it. Streamed, for many rejections."""
     from ingestion.csvfiles import csv_line
 
-    yield csv_line([*job.headers, "error"])
+    yield ("\ufeff" if job.bom else "") + csv_line([*job.headers, "error"], delimiter=job.delimiter)
     for values, errors in import_rejections(job=job).values_list("values", "errors").iterator(chunk_size=2000):
         message = "; ".join(e["error"] for e in errors)
         padded = list(values) + [""] * (len(job.headers) - len(values))
-        yield csv_line([*padded, message])
+        yield csv_line([*padded, message], delimiter=job.delimiter)
+
+
+def dataset_sample_csv(*, dataset_key: str, rows: int = 25) -> str:
+    """The header and first ``rows`` rows of a small generated world, as CSV text."""
+    import csv
+    import io
+    from itertools import islice
+
+    from ingestion.generator import World, rows as generated
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([f.name for f in DATASETS[dataset_key].fields])
+    for row in islice(generated(dataset_key, World.scaled(0.005, end=SAMPLE_END)), rows):
+        writer.writerow(row.values())
+    return buffer.getvalue()
+
+
+# Samples are the same file every day (a fixed world), so documentation can quote them.
+SAMPLE_END = date(2026, 1, 1)

@@ -176,23 +176,50 @@ class IngestResult:
 def records_ingest(*, dataset: Dataset, items: list, workspace) -> IngestResult:
     """Validate JSON rows (field names matched case-insensitively), upsert the valid ones
     and report every rejected field of every rejected row by its index."""
-    import zoneinfo
-
     tz = zoneinfo.ZoneInfo(workspace.time_zone)
-    names = {key for item in items if isinstance(item, dict) for key in item}
-    mapping = header_match(dataset, sorted(names))
-    valid, rejected = [], []
+    names = sorted({key for item in items if isinstance(item, dict) for key in item})
+    matched = header_match(dataset, names)
+    mapping = [matched.get(name) or "" for name in names]
+    defaults = {"currency": workspace.currency} if dataset.key == "revenue" else None
+    # The fast path takes rows whose keys are all fields, given once each (with its
+    # values as text); anything else — extra keys, non-text values — goes through row_parse.
+    fields_only = {name for name, field_name in zip(names, mapping) if field_name}
+    fast = len(set(filter(None, mapping))) == len(fields_only)
+    convert = row_converter(dataset, names, mapping, tz=tz, defaults=defaults) if fast else None
+    lines, rejected = [], []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             rejected.append({"index": index, "field": None, "error": "each row must be a JSON object"})
             continue
-        row = row_parse(dataset, {(mapping.get(key) or key): value for key, value in item.items()}, tz=tz)
-        if row.ok:
-            valid.append((row.values, row.extra))
-        else:
-            rejected.extend({"index": index, "field": field, "error": message} for field, message in row.errors)
-    result = records_upsert(dataset=dataset, rows=valid, currency=workspace.currency)
+        line = None
+        if convert is not None and item.keys() <= fields_only:
+            row = [_json_text(item.get(name)) for name in names]
+            if None not in row:
+                line = convert(row)
+        if line is None:
+            parsed = row_parse(dataset, {(matched.get(key) or key): value for key, value in item.items()}, tz=tz)
+            if not parsed.ok:
+                rejected.extend({"index": index, "field": field_name, "error": message}
+                                for field_name, message in parsed.errors)
+                continue
+            line = copy_line(dataset, parsed.values, parsed.extra, defaults=defaults)
+        lines.append(line)
+    result = records_upsert_lines(dataset=dataset, lines=lines, time_zone=workspace.time_zone)
     return IngestResult(result.created, result.updated, result.unchanged, rejected)
+
+
+def _json_text(value) -> str | None:
+    """A JSON value as the text a CSV cell would hold for it, or None when only row_parse
+    can judge it (numbers that are not whole, objects, lists)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return None
 
 
 # ------------------------------------------------------------------------------ imports
@@ -282,7 +309,7 @@ def import_create(*, dataset: Dataset, upload: UploadedFile, user=None, mode: st
     job = ImportJob.objects.create(
         dataset=dataset.key, mode=mode, source=source, created_by=user, file=name,
         file_name=(upload.name or "upload.csv")[:255], file_size=size, encoding=fmt.encoding,
-        delimiter=fmt.delimiter, headers=fmt.headers, checkpoint_offset=fmt.data_offset, checkpoint_line=2,
+        delimiter=fmt.delimiter, bom=fmt.bom, headers=fmt.headers, checkpoint_offset=fmt.data_offset, checkpoint_line=2,
         mapping=mapping_suggest(dataset=dataset, headers=fmt.headers),
     )
     if start:
@@ -353,7 +380,7 @@ def import_preview(*, job: ImportJob, mapping: list[str], limit: int = 10) -> li
             for name, message in errors:
                 index = column_of.get(name)
                 if index is not None and index < len(cells):
-                    cells[index]["error"] = message
+                    cells[index]["error"] = f"{cells[index]['error']}; {message}" if cells[index]["error"] else message
                 else:
                     row_errors.append(message)
             rows.append({"line": record.line, "cells": cells, "row_errors": row_errors, "ok": not errors})

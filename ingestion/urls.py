@@ -12,6 +12,7 @@ urlpatterns = [
     path("data/imports/<uuid:pk>/progress", import_views.import_progress, name="import-progress"),
     path("data/imports/<uuid:pk>/rejected.csv", import_views.import_rejected_csv, name="import-rejected"),
     path("data/<str:key>/", views.dataset_detail, name="dataset"),
+    path("data/<str:key>/sample.csv", views.dataset_sample, name="sample"),
     path("data/<str:key>/records/", views.record_list, name="records"),
     path("data/<str:key>/records/<int:pk>/", views.record_detail, name="record"),
 ]

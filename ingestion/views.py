@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from ingestion import selectors
@@ -28,6 +28,16 @@ def dataset_list(request):
 @team_lead_required
 def dataset_detail(request, key):
     return render(request, "ingestion/dataset.html", {"dataset": _dataset(key), "datasets": DATASETS.values()})
+
+
+@team_lead_required
+def dataset_sample(request, key):
+    """A sample CSV of the dataset: the first rows the demo generator makes, so it is
+    realistic, consistent with the other samples and passes the dataset's validation."""
+    dataset = _dataset(key)
+    response = HttpResponse(selectors.dataset_sample_csv(dataset_key=dataset.key), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="pulse-sample-{dataset.key}.csv"'
+    return response
 
 
 @team_lead_required

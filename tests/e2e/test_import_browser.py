@@ -132,13 +132,15 @@ def test_upload_map_follow_the_progress_and_read_the_report(acme, page, screensh
     download = download_info.value
     assert download.suggested_filename == "tickets-march-rejected.csv"
     with open(download.path(), encoding="utf-8", newline="") as downloaded:
+        # Written like the upload (semicolon separated, with a BOM), so the same
+        # spreadsheet opens it.
         assert downloaded.read() == (
-            "Ticket ID,Channel,Opened at,Agent,Team,CSAT,Subject,Priority,error\r\n"
-            "T-00003,social,next tuesday,agent3,team 0,4,Where is my order?,normal,"
+            "\ufeffTicket ID;Channel;Opened at;Agent;Team;CSAT;Subject;Priority;error\r\n"
+            "T-00003;social;next tuesday;agent3;team 0;4;Where is my order?;normal;"
             "created_at: 'next tuesday' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)\r\n"
-            "T-00150,email,2026-03-11 08:30,agent3,team 0,7,Refund for a double charge on the March invoice,normal,"
-            "\"csat_score must be at most 5, got 7\"\r\n"
-            "T-00271,,2026-03-20 09:31,agent5,team 1,2,Where is my order?,normal,channel is required\r\n"
+            "T-00150;email;2026-03-11 08:30;agent3;team 0;7;Refund for a double charge on the March invoice;normal;"
+            "csat_score must be at most 5, got 7\r\n"
+            "T-00271;;2026-03-20 09:31;agent5;team 1;2;Where is my order?;normal;channel is required\r\n"
         )
 
     with tenant_context(acme):

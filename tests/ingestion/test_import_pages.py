@@ -90,9 +90,10 @@ def test_upload_map_preview_start_and_report(workspace, django_capture_on_commit
     report = client.get(f"/data/imports/{job.pk}/").content.decode()
     assert "Rejected rows" in report and "created_at: &#x27;yesterday&#x27;" in report
     rejected = client.get(f"/data/imports/{job.pk}/rejected.csv")
+    # Written like the upload: semicolons and a BOM.
     assert b"".join(rejected.streaming_content).decode() == (
-        "Ticket ID,Channel,Opened,Agent,Priority,error\r\n"
-        "t-2,phone,yesterday,bob,low,created_at: 'yesterday' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)\r\n"
+        "\ufeffTicket ID;Channel;Opened;Agent;Priority;error\r\n"
+        "t-2;phone;yesterday;bob;low;created_at: 'yesterday' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)\r\n"
     )
     history = client.get("/data/imports/").content.decode()
     assert "tickets.csv" in history

@@ -261,3 +261,34 @@ def test_a_worker_killed_mid_import_is_resumed_by_the_next_worker(committed_work
         assert job.attempts == 2 and interrupted_at < rows
         assert Conversation.objects.count() == rows
         assert imports_resume() == 0  # nothing left to resume
+
+
+@pytest.mark.parametrize("key", list(DATASETS))
+def test_each_dataset_sample_downloads_and_imports_without_a_rejection(workspace, key):
+    from tests.helpers import host_client
+
+    response = host_client(workspace, workspace.lead).get(f"/data/{key}/sample.csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="pulse-sample-{key}.csv"'
+    text = response.content.decode()
+    lines = text.splitlines()
+    assert lines[0] == ",".join(f.name for f in DATASETS[key].fields)
+    assert len(lines) == 26
+    connection.set_schema_to_public()
+    with tenant_context(workspace):
+        job = import_create(dataset=DATASETS[key], upload=SimpleUploadedFile(f"{key}.csv", text.encode()),
+                            source="api", start=True)
+        job = import_job_run(job_id=str(job.pk))
+    assert (job.status, job.total_rows, job.rejected_rows, job.imported_rows) == ("done", 25, 0, 25)
+
+
+def test_rejected_rows_are_written_like_the_upload(workspace):
+    from ingestion.selectors import rejected_rows_csv
+
+    upload = SimpleUploadedFile("fr.csv", "\ufeffexternal_id;channel;created_at\r\nc-1;email;hier\r\n".encode())
+    with tenant_context(workspace):
+        job = import_create(dataset=DATASETS["conversations"], upload=upload, source="api", start=True)
+        job = import_job_run(job_id=str(job.pk))
+        assert "".join(rejected_rows_csv(job=job)) == (
+            "\ufeffexternal_id;channel;created_at;error\r\n"
+            "c-1;email;hier;created_at: 'hier' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)\r\n")
