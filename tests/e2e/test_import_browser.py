@@ -85,7 +85,7 @@ def test_upload_map_follow_the_progress_and_read_the_report(acme, page, screensh
 
     # What Pulse read of the file, and its suggestions: three columns matched by name.
     assert page.locator(".page-head .muted").inner_text() == (
-        "Into Conversations · 28.5\xa0KB · UTF-8 · semicolon separated · 8 columns")
+        "Into Conversations · 28.5\xa0KB · UTF-8 with BOM · semicolon separated · 8 columns")
     suggested = {h: page.get_by_label(h, exact=True).input_value() for h in HEADER}
     assert suggested == {"Ticket ID": "", "Channel": "channel", "Opened at": "", "Agent": "agent", "Team": "team",
                          "CSAT": "", "Subject": "subject", "Priority": ""}
