@@ -191,6 +191,10 @@ class _Timeline:
         return datetime.fromtimestamp(ts, self.tz).isoformat()
 
 
+def _first(item: tuple) -> object:
+    return item[0]
+
+
 def _hour_table(weights: list[float]) -> list[float]:
     assert len(weights) == 24
     return _cumulative(weights)
@@ -643,10 +647,11 @@ ACTIVATION_STEPS = tuple(json.dumps({"step": s}, separators=(",", ":")) for s in
                                                                                     "team_invited"))
 
 
-def _signup_session(rng: random.Random, customer: _Customer, day_start: int) -> list[tuple[int, str, str]]:
-    visit = max(day_start, customer.signed_up - rng.randint(30, 600))
+def _signup_session(rng: random.Random, customer: _Customer) -> list[tuple[int, str, str]]:
+    # The sign-up visit is stamped with the sign-up moment: before it the visitor is not yet
+    # the customer, and no event may precede the customer's signed_up_at.
     signed = json.dumps({"plan": customer.plan, "country": customer.country}, separators=(",", ":"))
-    return [(visit, "visit", rng.choice(PAGES)), (customer.signed_up, "signed_up", signed)]
+    return [(customer.signed_up, "visit", rng.choice(PAGES)), (customer.signed_up, "signed_up", signed)]
 
 
 def _activity_session(rng: random.Random, start: int, plan: str, currency: str) -> list[tuple[int, str, str]]:
@@ -714,7 +719,7 @@ def _events(world: World) -> Iterator[tuple[str, ...]]:
         signed_today = set()
         for kind, customer in lifecycle.get(day, ()):
             if kind == "signup":
-                sessions.append((customer, _signup_session(rng, customer, day_start)))
+                sessions.append((customer, _signup_session(rng, customer)))
                 signed_today.add(customer.external_id)
             else:
                 step = (customer.activated, "activated", rng.choice(ACTIVATION_STEPS))
@@ -754,7 +759,7 @@ def _events(world: World) -> Iterator[tuple[str, ...]]:
             session_id = f"ses_{session_number:07d}"
             day_events.extend((ts, customer.external_id, name, properties, session_id)
                               for ts, name, properties in session)
-        day_events.sort()
+        day_events.sort(key=_first)  # stable: a session's events keep their order on ties
         for ts, user, name, properties, session_id in day_events:
             event_number += 1
             yield f"evt_{event_number:07d}", user, name, timeline.iso(ts), properties, session_id
