@@ -143,7 +143,7 @@ def cmd_bench(argv: list[str]) -> int:
     """Run every benchmark script under bench/ (each prints its own figures)."""
     services_env("config.settings.local")
     failed = 0
-    for script in sorted((ROOT / "bench").glob("*.py")):
+    for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _*.py are shared helpers
         say(f"bench/{script.name}")
         failed |= subprocess.run([sys.executable, str(script), *argv], cwd=ROOT).returncode
     return failed

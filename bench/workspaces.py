@@ -9,7 +9,6 @@ Runs against a throw-away database ``pulse_bench`` on the configured server, so 
 touches the app's data.
 """
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -19,6 +18,8 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._database import database_throwaway  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -27,36 +28,12 @@ def main() -> None:
     parser.add_argument("--library-sample", type=int, default=3, help="django-tenants clones timed at the end (slow)")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    from config.embedded import ensure_services
-
-    ensure_services()
-    import environ
-    import psycopg
-
-    db = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    admin = psycopg.connect(host=db.get("OPTIONS", {}).get("host") or db["HOST"], port=db.get("PORT") or 5432,
-                            user=db["USER"], password=db.get("PASSWORD") or None, dbname="postgres", autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS pulse_bench WITH (FORCE)")
-    admin.execute("CREATE DATABASE pulse_bench")
-    url = os.environ["DATABASE_URL"]
-    path_end = url.index("?") if "?" in url else len(url)
-    os.environ["DATABASE_URL"] = url[: url.rindex("/", 0, path_end) + 1] + "pulse_bench" + url[path_end:]
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+    drop_database = database_throwaway("pulse_bench")
+    from django.db import connection, transaction
     from django.test.utils import override_settings
-
-    from django.db import transaction
 
     from tenants.models import Workspace
     from tenants.services import workspace_create, workspace_template_ensure
-
-    call_command("migrate_schemas", verbosity=0)
 
     def create(i: int) -> float:
         """Seconds to create one workspace's schema (the part that depends on the method;
@@ -109,8 +86,7 @@ def main() -> None:
           f"(clone_schema drift: {ms(library_last) / ms(library_first):.2f}x)")
     print(f"  {args.workspaces - 2 * args.sample} schemas created in {bulk_seconds:.1f} s")
     print(f"  whole sign-up service (schema, domain, team lead with Argon2 hash, calendar): {ms(whole):.1f} ms")
-    connection.close()
-    admin.execute("DROP DATABASE IF EXISTS pulse_bench WITH (FORCE)")
+    drop_database()
 
 
 if __name__ == "__main__":
