@@ -78,12 +78,6 @@ class World:
         sizes["events"] = max(sizes["events"], 4 * sizes["customers"])
         return cls(**{**sizes, **overrides})
 
-    def count(self, dataset_key: str) -> int | None:
-        """How many rows ``rows(dataset_key, self)`` yields; None for revenue, whose row
-        count follows from the subscriptions."""
-        return {"customers": self.customers, "conversations": self.conversations, "events": self.events,
-                "survey_responses": self.responses, "social_mentions": self.mentions}.get(dataset_key)
-
 
 SIZES = ("customers", "conversations", "events", "responses", "mentions")
 MINIMUM_SIZES = {"customers": 20, "conversations": 20, "events": 80, "responses": 10, "mentions": 10}
@@ -252,7 +246,7 @@ ADD_ONS = {  # product → price in cents by plan tier at purchase
 }
 ADD_ON_MONTHLY = {"starter": 0.004, "pro": 0.008, "enterprise": 0.014}  # chance to buy each missing add-on
 ACTIVATION_CHANCE = {"free": 0.56, "starter": 0.68, "pro": 0.75, "enterprise": 0.8}
-ENGAGEMENT = {"free": 0.5, "starter": 0.9, "pro": 1.1, "enterprise": 1.4}
+PLAN_ENGAGEMENT = {"free": 0.5, "starter": 0.9, "pro": 1.1, "enterprise": 1.4}
 
 
 class _Customer(NamedTuple):
@@ -623,7 +617,7 @@ def _engagement(rng: random.Random, plan: str, activates: bool) -> float:
         roll -= activated_share if activates else other_share
         if roll < 0:
             break
-    return level * ENGAGEMENT[plan] * rng.lognormvariate(0, 0.4)
+    return level * PLAN_ENGAGEMENT[plan] * rng.lognormvariate(0, 0.4)
 
 
 PAGES = tuple(json.dumps({"page": page, "source": source}, separators=(",", ":"))
@@ -691,7 +685,7 @@ def _events(world: World) -> Iterator[tuple[str, ...]]:
     lifecycle: dict[int, list[tuple[str, _Customer]]] = {}
     fixed = 0
     for customer, day in zip(customers, population.signup_days):
-        if 0 <= day:
+        if day >= 0:  # sign-ups before the window left no events in it
             lifecycle.setdefault(day, []).append(("signup", customer))
             fixed += 2
         if customer.activated is not None and timeline.start_ts <= customer.activated < timeline.end_ts:
