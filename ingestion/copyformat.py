@@ -92,7 +92,7 @@ def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, t
         "fromiso": datetime.fromisoformat, "TZ": tz, "NULL": NULL, "TRUE": TRUE, "FALSE": FALSE,
         "json_dumps": json.dumps, "escape": _escape,
     }
-    code = [f"def convert(row):", f"    if len(row) != {len(headers)}:", "        return None", "    try:"]
+    code = ["def convert(row):", f"    if len(row) != {len(headers)}:", "        return None", "    try:"]
     cells, texts_extra = [], []
     for i, f in enumerate(dataset.fields):
         cell, value = f"c{i}", f"v{i}"
@@ -126,7 +126,7 @@ def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, t
                 code += [f"            if {value} > {int(f.maximum)}:", "                return None"]
             code += [f"            {cell} = str({value})"]
         elif f.kind == "boolean":
-            code += ["            t = t.lower()", f"            if t in TRUE:", f"                {cell} = 't'; {value} = True",
+            code += ["            t = t.lower()", "            if t in TRUE:", f"                {cell} = 't'; {value} = True",
                      "            elif t in FALSE:", f"                {cell} = 'f'; {value} = False",
                      "            else:", "                return None"]
         elif f.kind == "choice":

@@ -78,12 +78,6 @@ class World:
         sizes["events"] = max(sizes["events"], 4 * sizes["customers"])
         return cls(**{**sizes, **overrides})
 
-    def count(self, dataset_key: str) -> int | None:
-        """How many rows ``rows(dataset_key, self)`` yields; None for revenue, whose row
-        count follows from the subscriptions."""
-        return {"customers": self.customers, "conversations": self.conversations, "events": self.events,
-                "survey_responses": self.responses, "social_mentions": self.mentions}.get(dataset_key)
-
 
 SIZES = ("customers", "conversations", "events", "responses", "mentions")
 MINIMUM_SIZES = {"customers": 20, "conversations": 20, "events": 80, "responses": 10, "mentions": 10}
@@ -191,6 +185,10 @@ class _Timeline:
         return datetime.fromtimestamp(ts, self.tz).isoformat()
 
 
+def _first(item: tuple) -> object:
+    return item[0]
+
+
 def _hour_table(weights: list[float]) -> list[float]:
     assert len(weights) == 24
     return _cumulative(weights)
@@ -248,7 +246,7 @@ ADD_ONS = {  # product → price in cents by plan tier at purchase
 }
 ADD_ON_MONTHLY = {"starter": 0.004, "pro": 0.008, "enterprise": 0.014}  # chance to buy each missing add-on
 ACTIVATION_CHANCE = {"free": 0.56, "starter": 0.68, "pro": 0.75, "enterprise": 0.8}
-ENGAGEMENT = {"free": 0.5, "starter": 0.9, "pro": 1.1, "enterprise": 1.4}
+PLAN_ENGAGEMENT = {"free": 0.5, "starter": 0.9, "pro": 1.1, "enterprise": 1.4}
 
 
 class _Customer(NamedTuple):
@@ -619,7 +617,7 @@ def _engagement(rng: random.Random, plan: str, activates: bool) -> float:
         roll -= activated_share if activates else other_share
         if roll < 0:
             break
-    return level * ENGAGEMENT[plan] * rng.lognormvariate(0, 0.4)
+    return level * PLAN_ENGAGEMENT[plan] * rng.lognormvariate(0, 0.4)
 
 
 PAGES = tuple(json.dumps({"page": page, "source": source}, separators=(",", ":"))
@@ -643,10 +641,11 @@ ACTIVATION_STEPS = tuple(json.dumps({"step": s}, separators=(",", ":")) for s in
                                                                                     "team_invited"))
 
 
-def _signup_session(rng: random.Random, customer: _Customer, day_start: int) -> list[tuple[int, str, str]]:
-    visit = max(day_start, customer.signed_up - rng.randint(30, 600))
+def _signup_session(rng: random.Random, customer: _Customer) -> list[tuple[int, str, str]]:
+    # The sign-up visit is stamped with the sign-up moment: before it the visitor is not yet
+    # the customer, and no event may precede the customer's signed_up_at.
     signed = json.dumps({"plan": customer.plan, "country": customer.country}, separators=(",", ":"))
-    return [(visit, "visit", rng.choice(PAGES)), (customer.signed_up, "signed_up", signed)]
+    return [(customer.signed_up, "visit", rng.choice(PAGES)), (customer.signed_up, "signed_up", signed)]
 
 
 def _activity_session(rng: random.Random, start: int, plan: str, currency: str) -> list[tuple[int, str, str]]:
@@ -686,7 +685,7 @@ def _events(world: World) -> Iterator[tuple[str, ...]]:
     lifecycle: dict[int, list[tuple[str, _Customer]]] = {}
     fixed = 0
     for customer, day in zip(customers, population.signup_days):
-        if 0 <= day:
+        if day >= 0:  # sign-ups before the window left no events in it
             lifecycle.setdefault(day, []).append(("signup", customer))
             fixed += 2
         if customer.activated is not None and timeline.start_ts <= customer.activated < timeline.end_ts:
@@ -714,7 +713,7 @@ def _events(world: World) -> Iterator[tuple[str, ...]]:
         signed_today = set()
         for kind, customer in lifecycle.get(day, ()):
             if kind == "signup":
-                sessions.append((customer, _signup_session(rng, customer, day_start)))
+                sessions.append((customer, _signup_session(rng, customer)))
                 signed_today.add(customer.external_id)
             else:
                 step = (customer.activated, "activated", rng.choice(ACTIVATION_STEPS))
@@ -754,7 +753,7 @@ def _events(world: World) -> Iterator[tuple[str, ...]]:
             session_id = f"ses_{session_number:07d}"
             day_events.extend((ts, customer.external_id, name, properties, session_id)
                               for ts, name, properties in session)
-        day_events.sort()
+        day_events.sort(key=_first)  # stable: a session's events keep their order on ties
         for ts, user, name, properties, session_id in day_events:
             event_number += 1
             yield f"evt_{event_number:07d}", user, name, timeline.iso(ts), properties, session_id

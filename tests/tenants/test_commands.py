@@ -3,6 +3,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from ingestion.generator import World, rows
+from ingestion.models import Conversation, Customer, Event, Revenue, SocialMention, SurveyResponse
 from tenants.accounts.models import ApiKey, Role, User
 from tenants.accounts.services import api_key_hash
 from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD
@@ -57,7 +59,7 @@ def test_create_api_key_for_unknown_workspace_fails_clearly(db):
 
 
 def test_seed_demo_creates_then_refreshes_the_demo_workspace(db, capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--skip-data")
     assert "Sign in at http://demo.localhost:8000/sign-in/ as lead@demo.test / pulse-demo-2026" in capsys.readouterr().out
     demo = Workspace.objects.get(slug="demo")
     with tenant_context(demo):
@@ -66,11 +68,50 @@ def test_seed_demo_creates_then_refreshes_the_demo_workspace(db, capsys):
         lead.save()
         assert sorted(User.objects.values_list("role", flat=True)) == [Role.AGENT, Role.TEAM_LEAD, Role.VIEWER]
     connection.set_schema_to_public()
-    call_command("seed_demo")
+    call_command("seed_demo", "--skip-data")
     assert "Refreshed the demo workspace." in capsys.readouterr().out
     with tenant_context(demo):
         assert User.objects.get(email=DEMO_EMAIL).check_password(DEMO_PASSWORD)
         assert User.objects.count() == 3
+        assert not Customer.objects.exists()
     connection.set_schema_to_public()
     call_command("seed_demo", "--if-missing")
     assert capsys.readouterr().out == ""
+
+
+def _demo_counts() -> dict[str, int]:
+    with tenant_context(Workspace.objects.get(slug="demo")):
+        counts = {model.__name__: model.objects.count()
+                  for model in (Customer, Revenue, Conversation, Event, SurveyResponse, SocialMention)}
+    connection.set_schema_to_public()
+    return counts
+
+
+def test_seed_demo_loads_a_scaled_world_once(db, capsys):
+    call_command("seed_demo", "--scale", "0.01")
+    out = capsys.readouterr().out
+    world = World.scaled(0.01)  # the command's world: ends today in the demo's time zone
+    revenue_rows = sum(1 for _ in rows("revenue", world))
+    assert _demo_counts() == {"Customer": 200, "Revenue": revenue_rows, "Conversation": 1_000, "Event": 5_000,
+                              "SurveyResponse": 80, "SocialMention": 50}
+    assert "  customers: 200 rows (200 new, 0 updated, 0 unchanged, 0 removed) in " in out
+    assert f"  revenue: {revenue_rows:,} rows ({revenue_rows:,} new, 0 updated, 0 unchanged, 0 removed) in " in out
+    assert "  events: 5,000 rows (5,000 new, 0 updated, 0 unchanged, 0 removed) in " in out
+    assert f"Demo data loaded: {6_330 + revenue_rows:,} rows in " in out
+
+    call_command("seed_demo", "--scale", "0.01")
+    out = capsys.readouterr().out
+    assert "  conversations: 1,000 rows (0 new, 0 updated, 1,000 unchanged, 0 removed) in " in out
+    assert "  social_mentions: 50 rows (0 new, 0 updated, 50 unchanged, 0 removed) in " in out
+    assert out.count("(0 new, 0 updated, ") == 6 and out.count(" unchanged, 0 removed)") == 6
+    assert _demo_counts()["Event"] == 5_000
+
+    call_command("seed_demo", "--if-missing", "--scale", "0.02")
+    assert capsys.readouterr().out == ""
+    assert _demo_counts()["Customer"] == 200
+
+
+def test_seed_demo_refuses_a_scale_of_zero(db):
+    with pytest.raises(CommandError, match="--scale must be greater than 0"):
+        call_command("seed_demo", "--scale", "0")
+    assert not Workspace.objects.filter(slug="demo").exists()
