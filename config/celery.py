@@ -25,6 +25,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=17),
         "args": ("accounts.sessions_clear_expired",),
     },
+    # Uploads of imports never started, or finished long ago and never looked at.
+    "clean-up-import-uploads-nightly": {
+        "task": "tenants.fan_out",
+        "schedule": crontab(hour=3, minute=41),
+        "args": ("ingestion.imports_cleanup",),
+    },
     # Re-queue imports whose worker died (running, lock free) or whose message was lost.
     "resume-interrupted-imports": {
         "task": "tenants.fan_out",

@@ -626,3 +626,23 @@ def import_report_read(*, job: ImportJob) -> ImportJob:
         job.file = ""
         job.save(update_fields=["file"])
     return job
+
+
+def imports_cleanup(*, draft_after: timedelta = timedelta(days=2), finished_after: timedelta = timedelta(days=30)) -> int:
+    """Delete the uploads nobody will use: drafts never started within ``draft_after`` (job
+    and file), and files of imports finished more than ``finished_after`` ago whose report
+    was never read (the job, its counts and rejected rows stay). Returns files deleted."""
+    now = timezone.now()
+    deleted = 0
+    for job in ImportJob.objects.filter(status=ImportJob.Status.DRAFT, created_at__lt=now - draft_after):
+        if job.file:
+            default_storage.delete(job.file.name)
+            deleted += 1
+        job.delete()
+    stale = ImportJob.objects.filter(status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED],
+                                     finished_at__lt=now - finished_after).exclude(file="")
+    for job in stale:
+        default_storage.delete(job.file.name)
+        deleted += 1
+    stale.update(file="")
+    return deleted

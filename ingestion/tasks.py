@@ -1,7 +1,7 @@
 from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
-from ingestion.services import import_fail, import_job_run, imports_resume
+from ingestion.services import import_fail, import_job_run, imports_cleanup, imports_resume
 from tenants.tasking import LONG_TASK
 
 
@@ -23,3 +23,8 @@ def import_run(job_id: str) -> None:
 @shared_task(name="ingestion.imports_resume")
 def imports_resume_task() -> int:
     return imports_resume()
+
+
+@shared_task(name="ingestion.imports_cleanup")
+def imports_cleanup_task() -> int:
+    return imports_cleanup()

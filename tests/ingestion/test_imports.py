@@ -292,3 +292,25 @@ def test_rejected_rows_are_written_like_the_upload(workspace):
         assert "".join(rejected_rows_csv(job=job)) == (
             "\ufeffexternal_id;channel;created_at;error\r\n"
             "c-1;email;hier;created_at: 'hier' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)\r\n")
+
+
+def test_cleanup_deletes_abandoned_drafts_and_old_unread_uploads(workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ingestion.services import imports_cleanup
+
+    with tenant_context(workspace):
+        draft = import_create(dataset=DATASETS["conversations"], upload=csv_file(GOOD))
+        recent_draft = import_create(dataset=DATASETS["conversations"], upload=csv_file(GOOD))
+        finished = import_job_run(job_id=str(
+            import_create(dataset=DATASETS["conversations"], upload=csv_file(GOOD), source="api", start=True).pk))
+        ImportJob.objects.filter(pk=draft.pk).update(created_at=timezone.now() - timedelta(days=3))
+        ImportJob.objects.filter(pk=finished.pk).update(finished_at=timezone.now() - timedelta(days=31))
+        paths = [draft.file.path, recent_draft.file.path, finished.file.path]
+        assert imports_cleanup() == 2
+        assert [os.path.exists(p) for p in paths] == [False, True, False]
+        assert not ImportJob.objects.filter(pk=draft.pk).exists()
+        finished.refresh_from_db()
+        assert (finished.file.name, finished.created_rows) == ("", 3)  # the report stays
