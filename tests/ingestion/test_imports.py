@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from ingestion.csvfiles import ImportFileError
 from ingestion.datasets import DATASETS
-from ingestion.models import ColumnMapping, Conversation, ImportJob, ImportRejection, TouchedDay
+from ingestion.models import ColumnMapping, Conversation, Customer, ImportJob, ImportRejection, TouchedDay
 from ingestion.services import import_create, import_job_run, imports_resume
 from tenants.accounts.models import Role
 from tenants.accounts.services import api_key_create
@@ -314,3 +314,15 @@ def test_cleanup_deletes_abandoned_drafts_and_old_unread_uploads(workspace):
         assert not ImportJob.objects.filter(pk=draft.pk).exists()
         finished.refresh_from_db()
         assert (finished.file.name, finished.created_rows) == ("", 3)  # the report stays
+
+
+def test_rows_referencing_customers_not_yet_imported_are_kept_so_files_can_come_in_any_order(workspace):
+    job = run(workspace, ["c-1,email,2026-03-01T10:00:00Z,,,", ], header="external_id,channel,created_at,x,y,z\r\n")
+    later = run(workspace, ["cus-404,2026-01-01T00:00:00Z"], dataset="customers", header="external_id,signed_up_at\r\n")
+    revenue = run(workspace, ["cus-999,2026-03,10.50"], dataset="revenue", header="customer_external_id,month,mrr\r\n")
+    assert (job.rejected_rows, later.rejected_rows, revenue.rejected_rows, revenue.created_rows) == (0, 0, 0, 1)
+    conversations = run(workspace, ["c-2,chat,2026-03-02T10:00:00Z,cus-777"], header="external_id,channel,created_at,customer_external_id\r\n")
+    assert conversations.created_rows == 1
+    with tenant_context(workspace):
+        assert Conversation.objects.get(external_id="c-2").customer_external_id == "cus-777"
+        assert not Customer.objects.filter(external_id="cus-777").exists()
