@@ -233,7 +233,7 @@ def test_api_import_runs_in_the_worker_and_reports(committed_workspace, celery_w
 
 def test_a_worker_killed_mid_import_is_resumed_by_the_next_worker(committed_workspace, celery_worker):
     workspace = committed_workspace("impkill")
-    rows = 40_000  # 40 chunks of 1,000 in tests: long enough to kill the worker in the middle
+    rows = 100_000  # 100 chunks of 1,000 in tests: long enough to kill the worker in the middle
     lines = [f"k-{i},chat,2026-05-{1 + i % 28:02d}T10:{i % 60:02d}:00Z,,{1 + i % 5}," for i in range(rows)]
     with tenant_context(workspace):
         job = import_create(dataset=DATASETS["conversations"], upload=csv_file(lines), source="api", start=True)
