@@ -266,8 +266,6 @@ def mapping_problems(*, dataset: Dataset, headers: list[str], mapping: list[str]
 
 def _likely_dataset(headers: list[str], *, other_than: str) -> Dataset | None:
     """The dataset whose required fields the headers all name, if any (wrong-dataset hint)."""
-    from ingestion.datasets import DATASETS
-
     names = {_normalised(h) for h in headers}
     for candidate in DATASETS.values():
         if candidate.key != other_than and all(name in names for name in candidate.required):
@@ -334,12 +332,14 @@ def _converted(upload: UploadedFile):
     return upload
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+def _size(n: float) -> str:
+    if n < 1024:
+        return f"{n:,.0f} bytes"
+    for unit in ("KB", "MB"):
         n /= 1024
-    return f"{n} GB"
+        if n < 1024:
+            return f"{n:,.1f} {unit}"
+    return f"{n / 1024:,.1f} GB"
 
 
 @transaction.atomic
@@ -349,7 +349,7 @@ def import_start(*, job: ImportJob, mapping: list[str], mode: str) -> ImportJob:
 
     dataset = DATASETS[job.dataset]
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status not in (ImportJob.Status.DRAFT, ImportJob.Status.QUEUED) or (job.status == ImportJob.Status.QUEUED and job.source != "api"):
+    if job.status != ImportJob.Status.DRAFT:
         raise ImportFileError("This import has already started.")
     if len(mapping) != len(job.headers):
         raise ImportFileError("The mapping must give one choice per column of the file.")
