@@ -45,6 +45,7 @@ TENANT_APPS = [
     "tenants.accounts",
     "tenants.workspace",
     "ingestion",
+    "kpis",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,109 @@
+"""KPIs of support conversations: abandonment, resolution time, first response time, SLA
+attainment and first contact resolution (kpis.md #6, #7, #12 and the efficiency figures)."""
+from kpis.definitions._sql import CONVERSATION_SEGMENTS, in_days, local_day, not_test_customer
+from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
+
+CONVERSATION_SEGMENT_KEYS = ("channel", "agent", "team", "channel_kind")
+HOURS = "EXTRACT(EPOCH FROM (c.resolved_at - c.created_at)) / 3600.0"
+
+
+class ConversationKpi(Kpi):
+    dataset = "conversations"
+    datasets = ("customers",)
+    segments = CONVERSATION_SEGMENT_KEYS
+
+
+@register_kpi
+class ConversationAbandonmentRate(ConversationKpi):
+    """Abandoned conversations / conversations initiated in the period × 100, by created_at;
+    per channel and per channel kind (text, voice)."""
+
+    key, label, unit, direction = "conversation_abandonment_rate", "Conversation abandonment", "%", LOWER
+
+    def day_sql(self, segment):
+        return f"""
+            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
+                   count(*) FILTER (WHERE c.abandoned), count(*)
+            FROM ingestion_conversation c
+            WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
+            GROUP BY 1, 2"""
+
+
+@register_kpi
+class MeanTimeToResolution(ConversationKpi):
+    """Σ (resolved_at − created_at) / number of conversations resolved in the period, in
+    hours, by resolved_at."""
+
+    key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
+
+    def day_sql(self, segment):
+        return f"""
+            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]}, sum({HOURS}), count(*)
+            FROM ingestion_conversation c
+            WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
+            GROUP BY 1, 2"""
+
+
+@register_kpi
+class FirstResponseTime(ConversationKpi):
+    """Σ (first_response_at − created_at) / conversations created in the period that have a
+    first response, in hours."""
+
+    key, label, unit, direction, scale = "first_response_time", "First response time", "hours", LOWER, 1.0
+
+    def day_sql(self, segment):
+        return f"""
+            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
+                   sum(EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0), count(*)
+            FROM ingestion_conversation c
+            WHERE c.first_response_at IS NOT NULL AND {in_days('c.created_at')} AND {not_test_customer('c')}
+            GROUP BY 1, 2"""
+
+
+@register_kpi
+class SlaAttainment(ConversationKpi):
+    """Conversations resolved within the SLA target (default 24 hours) / conversations
+    resolved in the period × 100, by resolved_at."""
+
+    key, label, unit, direction = "sla_attainment", "Resolution SLA attainment", "%", HIGHER
+
+    def day_sql(self, segment):
+        return f"""
+            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]},
+                   count(*) FILTER (WHERE {HOURS} <= %(sla_target_hours)s), count(*)
+            FROM ingestion_conversation c
+            WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
+            GROUP BY 1, 2"""
+
+
+@register_kpi
+class FirstContactResolution(ConversationKpi):
+    """Conversations resolved in one contact / conversations opened in the period × 100, by
+    created_at. Resolved in one contact: resolved, contacts = 1, never reopened, and the same
+    customer opened no other conversation after it and no later than resolved_at + the
+    repeat-contact window (default 7 days). Abandoned conversations are left out of the
+    denominator unless the workspace counts them."""
+
+    key, label, unit, direction = "first_contact_resolution", "First contact resolution", "%", HIGHER
+
+    def day_sql(self, segment):
+        # The first later conversation of the same customer: a window over the customer's
+        # conversations from the period on (strictly later: RANGE from 1 µs after).
+        return f"""
+            WITH opened AS (
+                SELECT c.*, min(c.created_at) OVER (
+                    PARTITION BY c.customer_external_id ORDER BY c.created_at
+                    RANGE BETWEEN '1 microsecond' FOLLOWING AND UNBOUNDED FOLLOWING) AS next_created
+                FROM ingestion_conversation c
+                WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)
+            )
+            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
+                   count(*) FILTER (WHERE c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
+                                    AND (c.customer_external_id = '' OR c.next_created IS NULL
+                                         OR c.next_created > c.resolved_at
+                                            + make_interval(days => %(repeat_contact_window_days)s))),
+                   count(*)
+            FROM opened c
+            WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
+              AND (%(fcr_include_abandoned)s OR NOT c.abandoned)
+            GROUP BY 1, 2"""

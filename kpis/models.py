@@ -1,0 +1,57 @@
+"""KPI snapshots and the workspace's KPI settings (tenant tables)."""
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class KpiSnapshot(models.Model):
+    """One KPI value for one period and segment, as last computed. ``segment`` is '' for
+    the whole workspace (``segment_kind`` '' too). A period without data has no row."""
+
+    kpi = models.CharField(max_length=64)
+    period_kind = models.CharField(max_length=8)
+    period_start = models.DateField()
+    segment_kind = models.CharField(max_length=32, blank=True)
+    segment = models.CharField(max_length=255, blank=True)
+    value = models.FloatField(null=True)
+    numerator = models.FloatField(null=True)
+    denominator = models.FloatField(null=True)
+    extra = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["kpi", "period_kind", "segment_kind", "period_start", "segment"], name="kpi_snapshot_key")]
+
+
+class KpiSettings(models.Model):
+    """The workspace's KPI definitions in force (one row). Changing one recomputes the
+    snapshots it affects."""
+
+    visit_events = ArrayField(models.CharField(max_length=255), default=list)
+    conversion_events = ArrayField(models.CharField(max_length=255), default=list)
+    checkout_events = ArrayField(models.CharField(max_length=255), default=list)
+    activation_events = ArrayField(models.CharField(max_length=255), default=list)
+    activation_window_days = models.PositiveSmallIntegerField(default=7)
+    repeat_contact_window_days = models.PositiveSmallIntegerField(default=7)
+    fcr_include_abandoned = models.BooleanField(default=False)
+    sla_target_hours = models.FloatField(default=24)
+    business_hours_mttr = models.BooleanField(default=False)
+    voice_channels = ArrayField(models.CharField(max_length=50), default=list)
+    targets = models.JSONField(default=dict, blank=True)  # kpi key → {"target": float, "direction": "higher"|"lower"}
+    updated_at = models.DateTimeField(auto_now=True)
+
+    DEFAULTS = {
+        "visit_events": ["visit"], "conversion_events": ["purchase"], "checkout_events": ["checkout_started"],
+        "activation_events": ["activated"], "voice_channels": ["phone"],
+    }
+
+    def as_params(self) -> dict:
+        """The settings as SQL parameters."""
+        return {
+            "visit_events": self.visit_events, "conversion_events": self.conversion_events,
+            "checkout_events": self.checkout_events, "activation_events": self.activation_events,
+            "activation_window_days": self.activation_window_days,
+            "repeat_contact_window_days": self.repeat_contact_window_days,
+            "fcr_include_abandoned": self.fcr_include_abandoned, "sla_target_hours": self.sla_target_hours,
+            "business_hours_mttr": self.business_hours_mttr, "voice_channels": self.voice_channels,
+        }

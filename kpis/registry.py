@@ -1,0 +1,95 @@
+"""The KPI registry (PostHog's ``@register_detector`` pattern): each KPI is a small class
+in ``kpis/definitions/`` with its key, label, unit, direction, a docstring stating the
+formula, a pure ``value`` function testable without a database, and one SQL aggregation.
+Adding a KPI means adding one class there.
+
+Every KPI is a ratio (or a mean, or a count) of a numerator and a denominator. Most are
+*additive*: the numerator and denominator of a week are the sums of those of its days, so
+the engine aggregates each KPI once per local day in SQL and rolls days up into weeks,
+months, quarters and years by summing. The others (``rollup = "period"``: states at period
+boundaries, medians) aggregate each period directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+KPIS: dict[str, "Kpi"] = {}
+
+HIGHER, LOWER = "higher", "lower"
+
+
+@dataclass(frozen=True)
+class Segment:
+    key: str
+    label: str
+
+
+SEGMENTS = {s.key: s for s in (
+    Segment("channel", "Channel"), Segment("agent", "Agent"), Segment("team", "Team"),
+    Segment("channel_kind", "Channel kind"), Segment("plan", "Plan"), Segment("platform", "Platform"),
+)}
+
+
+@dataclass(frozen=True)
+class Query:
+    """Inputs of a KPI's SQL: the local days [since, until) and the workspace's settings."""
+
+    since: date
+    until: date
+    time_zone: str
+    settings: dict
+
+    def params(self, **more) -> dict:
+        return {"since": self.since, "until": self.until, "tz": self.time_zone, **self.settings, **more}
+
+
+class Kpi:
+    key: ClassVar[str]
+    label: ClassVar[str]
+    unit: ClassVar[str]  # "%", "hours", "count", "users", "score"
+    direction: ClassVar[str]  # HIGHER or LOWER is better
+    dataset: ClassVar[str]  # the dataset whose touched days invalidate it
+    datasets: ClassVar[tuple[str, ...]] = ()  # further datasets it reads
+    segments: ClassVar[tuple[str, ...]] = ()
+    scale: ClassVar[float] = 100.0  # value = numerator / denominator × scale
+    rollup: ClassVar[str] = "sum"  # "sum": days add up; "period": aggregated per period
+    period_kinds: ClassVar[tuple[str, ...]] = ("day", "week", "month", "quarter", "year")
+    # Further additive figures the SQL returns after the denominator, kept in the
+    # snapshot's ``extra`` (e.g. NPS promoters and detractors, for its margin of error).
+    extra_columns: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def formula(self) -> str:
+        return " ".join((self.__doc__ or "").split())
+
+    def value(self, numerator, denominator) -> float | None:
+        """The KPI's value from its numerator and denominator; None (no data) when the
+        denominator is empty, never 0."""
+        if denominator is None or denominator == 0 or numerator is None:
+            return None
+        return float(numerator) / float(denominator) * self.scale
+
+    def day_sql(self, segment: str | None) -> str:
+        """SQL over the local days [%(since)s, %(until)s) returning rows (day, segment,
+        numerator, denominator), segment '' when ``segment`` is None."""
+        raise TypeError(f"{self.key} is aggregated per period, not per day")
+
+    def period_sql(self, segment: str | None) -> str:
+        """For rollup = "period": SQL returning (period_start, segment, numerator,
+        denominator, *extra_columns) for the periods given as the parallel arrays
+        %(starts)s / %(ends)s of local dates (e.g. ``unnest(%(starts)s::date[],
+        %(ends)s::date[]) AS p(start, "end")``). A period without data returns no row."""
+        raise TypeError(f"{self.key} is rolled up from days")
+
+
+def register_kpi(cls: type[Kpi]) -> type[Kpi]:
+    instance = cls()
+    if instance.key in KPIS:
+        raise ValueError(f"KPI {instance.key} is registered twice")
+    for segment in instance.segments:
+        if segment not in SEGMENTS:
+            raise ValueError(f"KPI {instance.key}: unknown segment {segment}")
+    KPIS[instance.key] = instance
+    return cls
