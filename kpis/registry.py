@@ -60,6 +60,13 @@ class Kpi:
     # snapshot's ``extra`` (e.g. NPS promoters and detractors, for its margin of error).
     extra_columns: ClassVar[tuple[str, ...]] = ()
 
+    def reach(self, settings: dict) -> tuple[int, int]:
+        """(days before, days after) a changed day whose values can change with it: a new
+        conversation can make earlier ones repeat contacts (FCR); an event changes the
+        rolling WAU/MAU of the following days. Recomputes after an import widen the
+        touched days by this much."""
+        return 0, 0
+
     @property
     def formula(self) -> str:
         return " ".join((self.__doc__ or "").split())

@@ -10,9 +10,11 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kpis.models import KpiSettings, KpiSnapshot
+from ingestion.models import TouchedDay
+from kpis.models import KpiRecompute, KpiSettings, KpiSnapshot
 from kpis.periods import period_end, period_start, periods_between
 from kpis.registry import KPIS, Kpi, Query
+from tenants.tasking import enqueue
 
 
 def kpi_settings_get() -> KpiSettings:
@@ -83,3 +85,83 @@ def kpis_compute(*, since: date, until: date, keys: list[str] | None = None) -> 
     """Recompute the given KPIs (default: all) for [since, until), each in its own
     transaction."""
     return sum(kpi_compute(kpi=KPIS[key], since=since, until=until) for key in (keys or list(KPIS)))
+
+
+def _ranges(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as half-open ranges of consecutive days."""
+    ranges: list[list[date]] = []
+    for day in sorted(set(days)):
+        if ranges and day == ranges[-1][1]:
+            ranges[-1][1] = day + timedelta(days=1)
+        else:
+            ranges.append([day, day + timedelta(days=1)])
+    return [(a, b) for a, b in ranges]
+
+
+def kpis_recompute_touched() -> int:
+    """Recompute the KPIs whose input data changed, for just the days it touched (the
+    TouchedDay rows written by imports and the records API), then forget those days.
+    Returns the snapshot rows written."""
+    touched = list(TouchedDay.objects.values_list("id", "dataset", "day"))
+    if not touched:
+        return 0
+    settings, written = kpi_settings_get().as_params(), 0
+    for kpi in KPIS.values():
+        inputs = {kpi.dataset, *kpi.datasets}
+        before, after = kpi.reach(settings)
+        days = [day + timedelta(days=shift) for _, dataset, day in touched if dataset in inputs
+                for shift in range(-before, after + 1)]
+        for since, until in _ranges(days):
+            written += kpi_compute(kpi=kpi, since=since, until=until)
+    TouchedDay.objects.filter(id__in=[row[0] for row in touched]).delete()
+    return written
+
+
+def kpis_recompute_current(*, today: date | None = None) -> int:
+    """Recompute the current day, week and month (and so the current quarter and year,
+    rolled up from days): hourly, for KPIs that move with time alone."""
+    today = today or timezone.localdate()
+    since = min(period_start("week", today), period_start("month", today))
+    return kpis_compute(since=since, until=today + timedelta(days=1))
+
+
+def kpis_recompute_all(*, recompute: KpiRecompute | None = None) -> int:
+    """Recompute every KPI over every day holding data (nightly, and on request). With a
+    ``recompute`` job, its progress is saved after each KPI."""
+    from kpis.selectors import data_days
+
+    bounds = data_days()
+    keys = list(KPIS)
+    if recompute is not None:
+        KpiRecompute.objects.filter(pk=recompute.pk).update(
+            status=KpiRecompute.Status.RUNNING, started_at=timezone.now(), kpis_total=len(keys), kpis_done=0)
+    written = 0
+    for done, key in enumerate(keys, start=1):
+        if bounds:
+            written += kpi_compute(kpi=KPIS[key], since=bounds[0], until=bounds[1])
+        if recompute is not None:
+            KpiRecompute.objects.filter(pk=recompute.pk).update(kpis_done=done, rows_written=written)
+    if recompute is not None:
+        KpiRecompute.objects.filter(pk=recompute.pk).update(status=KpiRecompute.Status.DONE, finished_at=timezone.now())
+    return written
+
+
+@transaction.atomic
+def kpi_recompute_request() -> KpiRecompute:
+    """Queue a full recompute of the workspace's snapshots (the "recompute now" button)."""
+    from kpis.tasks import recompute
+
+    job = KpiRecompute.objects.create()
+    enqueue(recompute, str(job.pk))
+    return job
+
+
+def kpi_recompute_run(*, recompute_id: str) -> None:
+    job = KpiRecompute.objects.filter(pk=recompute_id).first()
+    if job is not None and job.status in (KpiRecompute.Status.QUEUED, KpiRecompute.Status.RUNNING):
+        kpis_recompute_all(recompute=job)
+
+
+def kpi_recompute_fail(*, recompute_id: str, message: str) -> None:
+    KpiRecompute.objects.filter(pk=recompute_id).exclude(status=KpiRecompute.Status.DONE).update(
+        status=KpiRecompute.Status.FAILED, error=message, finished_at=timezone.now())

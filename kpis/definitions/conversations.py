@@ -86,6 +86,11 @@ class FirstContactResolution(ConversationKpi):
 
     key, label, unit, direction = "first_contact_resolution", "First contact resolution", "%", HIGHER
 
+    def reach(self, settings):
+        # A conversation opened on a day can make one opened up to the window (plus the
+        # time that one took to resolve: a month is allowed) earlier a repeat contact.
+        return settings["repeat_contact_window_days"] + 31, 0
+
     def day_sql(self, segment):
         # The first later conversation of the same customer: a window over the customer's
         # conversations from the period on (strictly later: RANGE from 1 µs after).

@@ -1,0 +1,89 @@
+"""Reads of KPI values: series of snapshots per period, live values for custom ranges."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import connection
+
+from kpis.models import KpiSnapshot
+from kpis.periods import RANGE, Period, periods_between
+from kpis.registry import KPIS, Kpi, Query
+
+
+def kpi_status(*, kpi: Kpi, value: float | None, targets: dict) -> tuple[float | None, str | None]:
+    """(target, "on_target" | "off_target") for a value, or (target, None) without one."""
+    setting = targets.get(kpi.key) or {}
+    target = setting.get("target")
+    if target is None or value is None:
+        return target, None
+    higher = (setting.get("direction") or kpi.direction) == "higher"
+    return target, "on_target" if (value >= target if higher else value <= target) else "off_target"
+
+
+def _live(kpi: Kpi, period: Period, segment: str | None, settings: dict) -> dict[str, tuple]:
+    """Numerator, denominator and extras per segment value of one period, computed from
+    the data (custom ranges)."""
+    query = Query(since=period.start, until=period.end, time_zone=connection.tenant.time_zone, settings=settings)
+    with connection.cursor() as cursor:
+        if kpi.rollup == "sum":
+            cursor.execute(kpi.day_sql(segment), query.params())
+            totals: dict[str, list] = {}
+            for _, seg, *figures in cursor.fetchall():
+                sums = totals.setdefault(seg or "", [0.0] * len(figures))
+                for i, figure in enumerate(figures):
+                    sums[i] += float(figure or 0)
+            return {seg: tuple(figures) for seg, figures in totals.items()}
+        cursor.execute(kpi.period_sql(segment), query.params(starts=[period.start], ends=[period.end]))
+        return {(seg or ""): tuple(figures) for _, seg, *figures in cursor.fetchall()}
+
+
+def kpi_series(*, key: str, period: str, start: date, end: date, segment: str | None = None,
+               settings=None) -> list[dict]:
+    """The KPI's value for every period of kind ``period`` overlapping [start, end) (or one
+    value for the whole range when ``period`` is "range", computed live from the data),
+    with the previous period's value, the target and its status; one entry per segment
+    value when ``segment`` is given. Periods without data have value None, never 0."""
+    from kpis.services import kpi_settings_get
+
+    kpi = KPIS[key]
+    settings = settings or kpi_settings_get()
+    periods = periods_between(period, start, end)
+    figures: dict[tuple[date, str], tuple] = {}  # (period start, segment) → (numerator, denominator, …)
+    if period == RANGE:
+        for p in (periods[0], periods[0].previous()):
+            figures.update({(p.start, seg): f for seg, f in _live(kpi, p, segment, settings.as_params()).items()})
+    else:
+        starts = {p.start for p in periods} | {p.previous().start for p in periods}
+        for row in KpiSnapshot.objects.filter(kpi=key, period_kind=period, segment_kind=segment or "",
+                                              period_start__in=starts):
+            figures[(row.period_start, row.segment)] = (row.numerator, row.denominator)
+    segments = sorted({seg for (_, seg) in figures}) if segment else [""]
+    series = []
+    for p in periods:
+        for seg in segments:
+            current, prior = figures.get((p.start, seg)), figures.get((p.previous().start, seg))
+            value = kpi.value(*current[:2]) if current else None
+            target, status = kpi_status(kpi=kpi, value=value, targets=settings.targets)
+            series.append({
+                "period_start": p.start, "period_end": p.end - timedelta(days=1), "value": value,
+                "numerator": current[0] if current else None, "denominator": current[1] if current else None,
+                "previous_value": kpi.value(*prior[:2]) if prior else None,
+                "target": target, "status": status, "segment": seg if segment else None,
+            })
+    return series
+
+
+def data_days() -> tuple[date, date] | None:
+    """The local days [first, last + 1) holding any dataset row, or None when empty."""
+    tz = connection.tenant.time_zone
+    sql = " UNION ALL ".join(
+        f"SELECT min(({column} AT TIME ZONE %(tz)s)::date), max(({column} AT TIME ZONE %(tz)s)::date) FROM {table}"
+        for table, column in (("ingestion_customer", "signed_up_at"), ("ingestion_conversation", "created_at"),
+                              ("ingestion_conversation", "resolved_at"), ("ingestion_event", "occurred_at"),
+                              ("ingestion_surveyresponse", "responded_at"), ("ingestion_socialmention", "posted_at")))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(lo), max(hi) FROM ({sql} UNION ALL SELECT min(month), max(month + 31) "
+                       f"FROM ingestion_revenue) bounds(lo, hi)", {"tz": tz})
+        first, last = cursor.fetchone()
+    return None if first is None else (first, last + timedelta(days=1))
+
