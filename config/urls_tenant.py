@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 
 from ingestion.api import DatasetRecordsView, ImportDetailView, ImportListView, ImportRejectedRowsView
+from kpis import views as kpi_views
 from kpis.api import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
 from tenants import api, views
 
@@ -23,7 +24,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", kpi_views.dashboard, name="dashboard"),
+    path("", include("kpis.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),
     path("", include("tenants.workspace.urls")),

@@ -87,3 +87,44 @@ def data_days() -> tuple[date, date] | None:
         first, last = cursor.fetchone()
     return None if first is None else (first, last + timedelta(days=1))
 
+
+
+def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None) -> list[dict]:
+    """One card per KPI for the period of kind ``period`` containing ``anchor``: value,
+    previous period's value, change, target status, margin of error (NPS, CSAT) and the
+    last ``count`` periods' values for a sparkline. One query for every KPI."""
+    from kpis.periods import period_of
+    from kpis.services import kpi_settings_get
+
+    settings = settings or kpi_settings_get()
+    periods = [period_of(period, anchor)]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    rows = KpiSnapshot.objects.filter(period_kind=period, segment_kind="", period_start__gte=periods[0].start,
+                                      period_start__lte=periods[-1].start)
+    snapshots = {(row.kpi, row.period_start): row for row in rows}
+    cards = []
+    for kpi in KPIS.values():
+        current = snapshots.get((kpi.key, periods[-1].start))
+        previous = snapshots.get((kpi.key, periods[-2].start)) if count > 1 else None
+        value = current.value if current else None
+        before = previous.value if previous else None
+        target, status = kpi_status(kpi=kpi, value=value, targets=settings.targets)
+        cards.append({
+            "kpi": kpi, "supported": period in kpi.period_kinds, "value": value, "previous": before,
+            "change": None if value is None or before is None else value - before,
+            "target": target, "status": status, "margin": margin_of_error(kpi, current),
+            "spark": [(p.start.isoformat(), getattr(snapshots.get((kpi.key, p.start)), "value", None)) for p in periods],
+        })
+    return cards
+
+
+def margin_of_error(kpi: Kpi, snapshot: KpiSnapshot | None) -> float | None:
+    """The 95% margin of error of NPS and CSAT, in points, from a snapshot's figures."""
+    if snapshot is None or not snapshot.denominator:
+        return None
+    if kpi.key == "nps" and "promoters" in snapshot.extra:
+        return kpi.margin_of_error(snapshot.extra["promoters"], snapshot.extra["detractors"], snapshot.denominator)
+    if kpi.key == "csat":
+        return kpi.margin_of_error(snapshot.numerator, snapshot.denominator)
+    return None
