@@ -92,15 +92,21 @@ class FirstContactResolution(ConversationKpi):
         return settings["repeat_contact_window_days"] + 31, 0
 
     def day_sql(self, segment):
-        # The first later conversation of the same customer: a window over the customer's
-        # conversations from the period on (strictly later: RANGE from 1 µs after).
+        # The customer's next conversation strictly after this one: LEAD over the distinct
+        # (customer, created_at) pairs (a frame-based min() would be quadratic), from the
+        # period on; conversations without a customer skip the repeat check.
         return f"""
-            WITH opened AS (
-                SELECT c.*, min(c.created_at) OVER (
-                    PARTITION BY c.customer_external_id ORDER BY c.created_at
-                    RANGE BETWEEN '1 microsecond' FOLLOWING AND UNBOUNDED FOLLOWING) AS next_created
+            WITH starts AS (
+                SELECT customer_external_id, created_at,
+                       lead(created_at) OVER (PARTITION BY customer_external_id ORDER BY created_at) AS next_created
+                FROM (SELECT DISTINCT customer_external_id, created_at FROM ingestion_conversation
+                      WHERE customer_external_id <> ''
+                        AND created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)) pairs
+            ), opened AS (
+                SELECT c.*, s.next_created
                 FROM ingestion_conversation c
-                WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)
+                LEFT JOIN starts s ON s.customer_external_id = c.customer_external_id AND s.created_at = c.created_at
+                WHERE {in_days('c.created_at')}
             )
             SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
                    count(*) FILTER (WHERE c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
