@@ -10,7 +10,7 @@ from ingestion.services import records_upsert
 @pytest.fixture
 def load(workspace):
     """Load rows (dicts of CSV-like text) of a dataset into ``workspace`` through the
-    ingestion validator, as an import would."""
+    ingestion validator, as an import would; returns the upsert's result."""
 
     def load_rows(dataset_key, rows):
         dataset = DATASETS[dataset_key]
@@ -18,6 +18,6 @@ def load(workspace):
         parsed = [row_parse(dataset, row, tz=tz) for row in rows]
         assert all(p.ok for p in parsed), [p.errors for p in parsed if not p.ok]
         with tenant_context(workspace):
-            records_upsert(dataset=dataset, rows=[(p.values, p.extra) for p in parsed], currency="EUR")
+            return records_upsert(dataset=dataset, rows=[(p.values, p.extra) for p in parsed], currency="EUR")
 
     return load_rows

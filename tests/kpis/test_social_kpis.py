@@ -4,16 +4,14 @@ sentiments scored by VADER, share of voice against competitor brands, the platfo
 the spike rule, and scores surviving re-imports."""
 import hashlib
 import math
-import zoneinfo
 from datetime import date, timedelta
 
 import pytest
 from django_tenants.utils import tenant_context
 
-from ingestion.datasets import DATASETS, row_parse
 from ingestion.models import SocialMention, TouchedDay
-from ingestion.sentiment import mentions_score_sentiment, sentiment_label
-from ingestion.services import records_upsert
+from ingestion.sentiment import mentions_score_sentiment, mentions_score_sentiment_later, sentiment_label
+from ingestion.tasks import mentions_score_sentiment_task
 from kpis.models import KpiSnapshot
 from kpis.registry import KPIS
 from kpis.selectors import social_spikes
@@ -46,15 +44,6 @@ MENTIONS = [
 ]
 
 
-def upsert(workspace, rows):
-    """Rows through the ingestion validator and upsert, as an import would; the result."""
-    dataset, tz = DATASETS["social_mentions"], zoneinfo.ZoneInfo(workspace.time_zone)
-    parsed = [row_parse(dataset, row, tz=tz) for row in rows]
-    assert all(p.ok for p in parsed), [p.errors for p in parsed if not p.ok]
-    with tenant_context(workspace):
-        return records_upsert(dataset=dataset, rows=[(p.values, p.extra) for p in parsed], currency="EUR")
-
-
 def score(workspace, **kwargs) -> int:
     with tenant_context(workspace):
         return mentions_score_sentiment(**kwargs)
@@ -75,8 +64,8 @@ def compute(workspace):
 
 
 @pytest.fixture
-def mentions(workspace):
-    upsert(workspace, MENTIONS)
+def mentions(load):
+    load("social_mentions", MENTIONS)
 
 
 @pytest.fixture
@@ -113,6 +102,15 @@ def test_blank_sentiments_are_scored_once_without_touching_imported_ones(workspa
     assert m1.sentiment_score >= 0.05 and m1.scored_text_md5 == hashlib.md5(LOVE.encode()).hexdigest()
     assert (m4.sentiment_score, m4.scored_text_md5) == (None, None)  # imported sentiment: not scored
     assert score(workspace) == 0  # nothing left to score
+
+
+def test_scoring_task_is_enqueued_for_the_workspace(workspace, mentions, django_capture_on_commit_callbacks):
+    with tenant_context(workspace):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            mentions_score_sentiment_later()
+        assert len(callbacks) == 1  # sent once the import's transaction commits
+        assert mentions_score_sentiment_task() == 5
+    assert scored(workspace)["m7"] == ("", "positive")
 
 
 def test_mention_volume_and_reach(computed):
@@ -171,11 +169,11 @@ def test_empty_period_has_no_snapshot(computed):
     assert (volume.value(3, None), volume.value(None, None)) == (3.0, None)
 
 
-def test_reimport_keeps_the_score_and_a_changed_text_is_scored_again(workspace, mentions):
+def test_reimport_keeps_the_score_and_a_changed_text_is_scored_again(workspace, load, mentions):
     score(workspace)
     with tenant_context(workspace):
         before = SocialMention.objects.get(external_id="m1")
-    result = upsert(workspace, MENTIONS)
+    result = load("social_mentions", MENTIONS)
     assert (result.created, result.updated, result.unchanged) == (0, 0, len(MENTIONS))
     with tenant_context(workspace):
         after = SocialMention.objects.get(external_id="m1")
@@ -186,7 +184,7 @@ def test_reimport_keeps_the_score_and_a_changed_text_is_scored_again(workspace, 
     with tenant_context(workspace):
         TouchedDay.objects.all().delete()
     changed = {**MENTIONS[0], "text": HATE}
-    assert upsert(workspace, [changed]).updated == 1
+    assert load("social_mentions", [changed]).updated == 1
     assert scored(workspace)["m1"] == ("", "positive")  # stale until scored again
     assert score(workspace) == 1
     assert scored(workspace)["m1"] == ("", "negative")
@@ -196,7 +194,7 @@ def test_reimport_keeps_the_score_and_a_changed_text_is_scored_again(workspace, 
         # The new label changes 2 March's KPIs: the day is recorded for the KPI engine.
         assert list(TouchedDay.objects.values_list("dataset", "day")) == [("social_mentions", date(2026, 3, 2))]
     # A sentiment imported later wins over the kept score, which is left alone.
-    upsert(workspace, [{**changed, "sentiment": "positive"}])
+    load("social_mentions", [{**changed, "sentiment": "positive"}])
     assert score(workspace) == 0 and scored(workspace)["m1"] == ("positive", "negative")
 
 
