@@ -13,6 +13,17 @@ class ConversationKpi(Kpi):
     segments = CONVERSATION_SEGMENT_KEYS
 
 
+def conversation_rows(day: str, numerator: str, denominator: str, where: str,
+                      source: str = "ingestion_conversation c") -> str:
+    """Per-conversation contributions (day, segment columns, numerator, denominator) of
+    the non-test conversations of ``source`` matching ``where``."""
+    columns = ", ".join(f"{CONVERSATION_SEGMENTS[key]} AS {key}" for key in CONVERSATION_SEGMENT_KEYS)
+    return f"""
+        SELECT {local_day(day)} AS day, {columns}, {numerator} AS numerator, {denominator} AS denominator
+        FROM {source}
+        WHERE {in_days(day)} AND {not_test_customer('c')} AND {where}"""
+
+
 @register_kpi
 class ConversationAbandonmentRate(ConversationKpi):
     """Abandoned conversations / conversations initiated in the period × 100, by created_at;
@@ -20,13 +31,8 @@ class ConversationAbandonmentRate(ConversationKpi):
 
     key, label, unit, direction = "conversation_abandonment_rate", "Conversation abandonment", "%", LOWER
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE c.abandoned), count(*)
-            FROM ingestion_conversation c
-            WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.created_at", "c.abandoned::int", "1", "TRUE")
 
 
 @register_kpi
@@ -36,12 +42,8 @@ class MeanTimeToResolution(ConversationKpi):
 
     key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]}, sum({HOURS}), count(*)
-            FROM ingestion_conversation c
-            WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.resolved_at", HOURS, "1", "c.resolved_at IS NOT NULL")
 
 
 @register_kpi
@@ -51,13 +53,9 @@ class FirstResponseTime(ConversationKpi):
 
     key, label, unit, direction, scale = "first_response_time", "First response time", "hours", LOWER, 1.0
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   sum(EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0), count(*)
-            FROM ingestion_conversation c
-            WHERE c.first_response_at IS NOT NULL AND {in_days('c.created_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.created_at", "EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0",
+                                 "1", "c.first_response_at IS NOT NULL")
 
 
 @register_kpi
@@ -67,13 +65,9 @@ class SlaAttainment(ConversationKpi):
 
     key, label, unit, direction = "sla_attainment", "Resolution SLA attainment", "%", HIGHER
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE {HOURS} <= %(sla_target_hours)s), count(*)
-            FROM ingestion_conversation c
-            WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.resolved_at", f"({HOURS} <= %(sla_target_hours)s)::int", "1",
+                                 "c.resolved_at IS NOT NULL")
 
 
 @register_kpi
@@ -91,30 +85,24 @@ class FirstContactResolution(ConversationKpi):
         # time that one took to resolve: a month is allowed) earlier a repeat contact.
         return settings["repeat_contact_window_days"] + 31, 0
 
-    def day_sql(self, segment):
+    def rows_sql(self):
         # The customer's next conversation strictly after this one: LEAD over the distinct
         # (customer, created_at) pairs (a frame-based min() would be quadratic), from the
         # period on; conversations without a customer skip the repeat check.
-        return f"""
+        one_contact = """(c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
+                          AND (c.customer_external_id = '' OR c.next_created IS NULL
+                               OR c.next_created > c.resolved_at + make_interval(days => %(repeat_contact_window_days)s)))::int"""
+        opened = """(
             WITH starts AS (
                 SELECT customer_external_id, created_at,
                        lead(created_at) OVER (PARTITION BY customer_external_id ORDER BY created_at) AS next_created
                 FROM (SELECT DISTINCT customer_external_id, created_at FROM ingestion_conversation
                       WHERE customer_external_id <> ''
                         AND created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)) pairs
-            ), opened AS (
-                SELECT c.*, s.next_created
-                FROM ingestion_conversation c
-                LEFT JOIN starts s ON s.customer_external_id = c.customer_external_id AND s.created_at = c.created_at
-                WHERE {in_days('c.created_at')}
             )
-            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
-                                    AND (c.customer_external_id = '' OR c.next_created IS NULL
-                                         OR c.next_created > c.resolved_at
-                                            + make_interval(days => %(repeat_contact_window_days)s))),
-                   count(*)
-            FROM opened c
-            WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
-              AND (%(fcr_include_abandoned)s OR NOT c.abandoned)
-            GROUP BY 1, 2"""
+            SELECT c.*, s.next_created
+            FROM ingestion_conversation c
+            LEFT JOIN starts s ON s.customer_external_id = c.customer_external_id AND s.created_at = c.created_at
+        ) c"""
+        return conversation_rows("c.created_at", one_contact, "1", "(%(fcr_include_abandoned)s OR NOT c.abandoned)",
+                                 source=opened)
