@@ -17,7 +17,9 @@ def conversation_rows(day: str, numerator: str, denominator: str, where: str,
                       source: str = "ingestion_conversation c") -> str:
     """Per-conversation contributions (day, segment columns, numerator, denominator) of
     the non-test conversations of ``source`` matching ``where``."""
-    columns = ", ".join(f"{CONVERSATION_SEGMENTS[key]} AS {key}" for key in CONVERSATION_SEGMENT_KEYS)
+    # Byte-wise collation: grouping by these text columns then compares bytes, not
+    # locale-aware strings (several times faster; the order is never shown).
+    columns = ", ".join(f'{CONVERSATION_SEGMENTS[key]} COLLATE "C" AS {key}' for key in CONVERSATION_SEGMENT_KEYS)
     return f"""
         SELECT {local_day(day)} AS day, {columns}, {numerator} AS numerator, {denominator} AS denominator
         FROM {source}
@@ -86,23 +88,18 @@ class FirstContactResolution(ConversationKpi):
         return settings["repeat_contact_window_days"] + 31, 0
 
     def rows_sql(self):
-        # The customer's next conversation strictly after this one: LEAD over the distinct
-        # (customer, created_at) pairs (a frame-based min() would be quadratic), from the
-        # period on; conversations without a customer skip the repeat check.
+        # The customer's next conversation strictly after this one: the first row of the
+        # frame starting 1 µs after it (first_value moves the frame head forward: linear,
+        # unlike min() over the frame), over the customer's conversations from the period on.
         one_contact = """(c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
                           AND (c.customer_external_id = '' OR c.next_created IS NULL
                                OR c.next_created > c.resolved_at + make_interval(days => %(repeat_contact_window_days)s)))::int"""
         opened = """(
-            WITH starts AS (
-                SELECT customer_external_id, created_at,
-                       lead(created_at) OVER (PARTITION BY customer_external_id ORDER BY created_at) AS next_created
-                FROM (SELECT DISTINCT customer_external_id, created_at FROM ingestion_conversation
-                      WHERE customer_external_id <> ''
-                        AND created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)) pairs
-            )
-            SELECT c.*, s.next_created
+            SELECT c.*, first_value(c.created_at) OVER (
+                       PARTITION BY c.customer_external_id COLLATE "C" ORDER BY c.created_at
+                       RANGE BETWEEN '1 microsecond' FOLLOWING AND UNBOUNDED FOLLOWING) AS next_created
             FROM ingestion_conversation c
-            LEFT JOIN starts s ON s.customer_external_id = c.customer_external_id AND s.created_at = c.created_at
+            WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)
         ) c"""
         return conversation_rows("c.created_at", one_contact, "1", "(%(fcr_include_abandoned)s OR NOT c.abandoned)",
                                  source=opened)
