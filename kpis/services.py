@@ -33,15 +33,15 @@ _SNAPSHOT_COLUMNS = ("kpi", "period_kind", "period_start", "segment_kind", "segm
                      "denominator", "extra", "computed_at")
 
 
-def _replace(kpi: Kpi, kind: str, segment_kind: str, since: date, until: date, rows, now) -> int:
-    """Replace the snapshots of one KPI, period kind and segment kind in [since, until)
-    with ``rows`` (start, segment, numerator, denominator, *extras), values from the
-    KPI's pure formula. Raw DELETE and COPY: thousands of day rows per KPI."""
+def _replace(kpi: Kpi, kind: str, since: date, until: date, rows, now) -> int:
+    """Replace the snapshots of one KPI and period kind starting in [since, until), every
+    segment kind, with ``rows`` (start, segment kind, segment, numerator, denominator,
+    *extras); values from the KPI's pure formula. Raw DELETE and COPY."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM kpis_kpisnapshot WHERE kpi = %s AND period_kind = %s AND segment_kind = %s "
-                       "AND period_start >= %s AND period_start < %s", [kpi.key, kind, segment_kind, since, until])
+        cursor.execute("DELETE FROM kpis_kpisnapshot WHERE kpi = %s AND period_kind = %s "
+                       "AND period_start >= %s AND period_start < %s", [kpi.key, kind, since, until])
         with cursor.copy(f"COPY kpis_kpisnapshot ({', '.join(_SNAPSHOT_COLUMNS)}) FROM STDIN") as copy:
-            for start, segment, numerator, denominator, *extras in rows:
+            for start, segment_kind, segment, numerator, denominator, *extras in rows:
                 extra = {name: float(v) for name, v in zip(kpi.extra_columns, extras) if v is not None}
                 copy.write_row((kpi.key, kind, start, segment_kind, segment or "", kpi.value(numerator, denominator),
                                 numerator, denominator, Jsonb(extra), now))
@@ -49,13 +49,34 @@ def _replace(kpi: Kpi, kind: str, segment_kind: str, since: date, until: date, r
 
 
 def _rollup_sql(kpi: Kpi) -> str:
+    """Weeks, months, quarters or years summed from the day snapshots, every segment kind."""
     extras = "".join(f", sum((extra->>'{name}')::float)" for name in kpi.extra_columns)
     return f"""
-        SELECT date_trunc(%(kind)s, period_start)::date, segment, sum(numerator), sum(denominator){extras}
+        SELECT date_trunc(%(kind)s, period_start)::date, segment_kind, segment, sum(numerator), sum(denominator){extras}
         FROM kpis_kpisnapshot
-        WHERE kpi = %(kpi)s AND period_kind = 'day' AND segment_kind = %(segment_kind)s
-          AND period_start >= %(since)s AND period_start < %(until)s
-        GROUP BY 1, 2"""
+        WHERE kpi = %(kpi)s AND period_kind = 'day' AND period_start >= %(since)s AND period_start < %(until)s
+        GROUP BY 1, 2, 3"""
+
+
+def _day_rows(cursor, kpi: Kpi, query: Query) -> list[tuple]:
+    """The KPI's day rows for every segment kind: (day, segment kind, segment, …)."""
+    if kpi.rows_sql() is not None:
+        # One scan for the whole workspace and every segment (GROUPING SETS).
+        cursor.execute(kpi.grouped_sql(), query.params())
+        return cursor.fetchall()
+    rows = []
+    for segment in (None, *kpi.segments):
+        cursor.execute(kpi.day_sql(segment), query.params())
+        rows += [(day, segment or "", *rest) for day, *rest in cursor.fetchall()]
+    return rows
+
+
+def _period_rows(cursor, kpi: Kpi, query: Query, periods) -> list[tuple]:
+    rows = []
+    for segment in (None, *kpi.segments):
+        cursor.execute(kpi.period_sql(segment), query.params(starts=[p.start for p in periods], ends=[p.end for p in periods]))
+        rows += [(start, segment or "", *rest) for start, *rest in cursor.fetchall()]
+    return rows
 
 
 @transaction.atomic
@@ -66,34 +87,18 @@ def kpi_compute(*, kpi: Kpi, since: date, until: date) -> int:
     with connection.cursor() as cursor:
         # The aggregations sort and hash a period's rows: keep that in memory.
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        grouped: dict[str, list] = {}
-        if kpi.rollup == "sum" and kpi.rows_sql() is not None:
-            # One scan for the whole workspace and every segment (GROUPING SETS).
-            cursor.execute(kpi.grouped_sql(), query.params())
-            grouped = {segment or "": [] for segment in (None, *kpi.segments)}
-            for day, segment_kind, *rest in cursor.fetchall():
-                grouped[segment_kind].append((day, *rest))
-        for segment in (None, *kpi.segments):
-            segment_kind = segment or ""
+        if kpi.rollup == "sum":
+            written += _replace(kpi, "day", since, until, _day_rows(cursor, kpi, query), now)
+        for kind in kpi.period_kinds:
+            if kind == "day" and kpi.rollup == "sum":
+                continue
+            first, last = period_start(kind, since), period_end(kind, period_start(kind, until - timedelta(days=1)))
             if kpi.rollup == "sum":
-                if grouped:
-                    rows = grouped[segment_kind]
-                else:
-                    cursor.execute(kpi.day_sql(segment), query.params())
-                    rows = cursor.fetchall()
-                written += _replace(kpi, "day", segment_kind, since, until, rows, now)
-            for kind in kpi.period_kinds:
-                if kind == "day" and kpi.rollup == "sum":
-                    continue
-                first, last = period_start(kind, since), period_end(kind, period_start(kind, until - timedelta(days=1)))
-                if kpi.rollup == "sum":
-                    cursor.execute(_rollup_sql(kpi), {"kind": kind, "kpi": kpi.key, "segment_kind": segment_kind,
-                                                      "since": first, "until": last})
-                else:
-                    periods = periods_between(kind, first, last)
-                    cursor.execute(kpi.period_sql(segment), query.params(
-                        starts=[p.start for p in periods], ends=[p.end for p in periods]))
-                written += _replace(kpi, kind, segment_kind, first, last, cursor.fetchall(), now)
+                cursor.execute(_rollup_sql(kpi), {"kind": kind, "kpi": kpi.key, "since": first, "until": last})
+                rows = cursor.fetchall()
+            else:
+                rows = _period_rows(cursor, kpi, query, periods_between(kind, first, last))
+            written += _replace(kpi, kind, first, last, rows, now)
     return written
 
 
