@@ -78,9 +78,15 @@ class KpiRecompute(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The KPIs to recompute (a settings change recomputes only those it affects); empty: every KPI.
+    keys = ArrayField(models.CharField(max_length=64), default=list, blank=True)
 
     @property
     def progress(self) -> float:
         if self.status == self.Status.DONE:
             return 1.0
         return round(self.kpis_done / self.kpis_total, 4) if self.kpis_total else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

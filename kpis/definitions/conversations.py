@@ -29,16 +29,35 @@ class ConversationAbandonmentRate(ConversationKpi):
             GROUP BY 1, 2"""
 
 
+# The business hours between c.created_at and c.resolved_at: over every local day the
+# conversation spans that is not a holiday, the overlap of [created_at, resolved_at] with
+# that weekday's opening hours (local wall-clock times, so DST changes are counted right).
+# Evaluated only in business-hours mode (otherwise the planner folds the filter to false).
+BUSINESS_HOURS = """(
+    SELECT coalesce(sum(EXTRACT(EPOCH FROM (
+               least(c.resolved_at, (d.day + h.closes_at) AT TIME ZONE %(tz)s)
+               - greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))) / 3600.0), 0)
+    FROM generate_series((c.created_at AT TIME ZONE %(tz)s)::date::timestamp,
+                         (c.resolved_at AT TIME ZONE %(tz)s)::date::timestamp, interval '1 day') AS d(day)
+    JOIN workspace_businesshours h ON h.weekday = EXTRACT(ISODOW FROM d.day)
+    WHERE %(business_hours_mttr)s
+      AND NOT EXISTS (SELECT 1 FROM workspace_holiday hd WHERE hd.date = d.day::date)
+      AND least(c.resolved_at, (d.day + h.closes_at) AT TIME ZONE %(tz)s)
+          > greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))"""
+
+
 @register_kpi
 class MeanTimeToResolution(ConversationKpi):
     """Σ (resolved_at − created_at) / number of conversations resolved in the period, in
-    hours, by resolved_at."""
+    hours, by resolved_at. In business-hours mode (a setting) only the working hours count:
+    the workspace's opening hours of each weekday, in its time zone, outside holidays."""
 
     key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
 
     def day_sql(self, segment):
         return f"""
-            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]}, sum({HOURS}), count(*)
+            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]},
+                   sum(CASE WHEN %(business_hours_mttr)s THEN {BUSINESS_HOURS} ELSE {HOURS} END), count(*)
             FROM ingestion_conversation c
             WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
             GROUP BY 1, 2"""
