@@ -11,6 +11,11 @@ DIRECTIONS = [(HIGHER, "Higher is better"), (LOWER, "Lower is better")]
 UNIT_LABELS = {"%": "%", "hours": "hours", "score": "points", "count": "count", "users": "users"}
 
 
+def _number(value) -> str | None:
+    """24.0 as 24, 0.5 as 0.5."""
+    return None if value is None else f"{value:g}"
+
+
 def _bounded(field_class, name: str, label: str, help_text: str, step: str):
     low, high, _ = SETTING_BOUNDS[name]
     return field_class(label=label, help_text=help_text,
@@ -50,9 +55,10 @@ class KpiSettingsForm(forms.Form):
         initial = {name: getattr(settings, name) for name in SETTING_LABELS}
         for name in ("visit_events", "conversion_events", "checkout_events", "activation_events"):
             initial[name] = ", ".join(initial[name])
+        initial["sla_target_hours"] = _number(settings.sla_target_hours)
         for key, kpi in KPIS.items():
             target = settings.targets.get(key) or {}
-            initial[f"target_{key}"] = target.get("target")
+            initial[f"target_{key}"] = _number(target.get("target"))
             initial[f"direction_{key}"] = target.get("direction") or kpi.direction
         super().__init__(*args, initial=initial, **kwargs)
         # Channels set as voice earlier but absent from the data stay offered, so they can be unset.

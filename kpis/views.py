@@ -160,7 +160,10 @@ def _sparkline_span(kind: str, anchor: date) -> dict:
 
 
 def _recompute_context(job) -> dict:
-    return {"recompute": job, "recompute_labels": [KPIS[key].label for key in job.keys if key in KPIS] if job else []}
+    if job is None:
+        return {"recompute": None}
+    labels = [KPIS[key].label for key in job.keys if key in KPIS]
+    return {"recompute": job, "recompute_labels": labels, "recompute_total": job.kpis_total or len(labels) or len(KPIS)}
 
 
 def _back(request, fallback: str) -> str:

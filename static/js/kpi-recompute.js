@@ -28,7 +28,7 @@
         set("percent", percent);
         set("status_label", state.status_label);
         set("kpis_done", state.kpis_done);
-        set("kpis_total", state.kpis_total || "…");
+        if (state.kpis_total) set("kpis_total", state.kpis_total);
         set("waiting", state.status === "queued" ? " · waiting for a worker" : "");
         window.setTimeout(poll, 1000);
       })

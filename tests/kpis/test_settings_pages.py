@@ -95,9 +95,10 @@ def test_saving_queues_a_recompute_of_the_affected_kpis_and_shows_its_progress(l
     assert settings.targets == {"csat": {"target": 85.0, "direction": "higher"}}
     page = client.get("/settings/kpis/").content.decode()
     assert "KPI settings saved. Recomputing Resolution SLA attainment." in page
-    assert "Recomputing Resolution SLA attainment · <span data-field=\"status_label\">Queued</span>" in page
+    assert 'Recomputing 1 KPI · <span data-field="status_label">Queued</span>' in page
+    assert '<span data-field="kpis_done">0</span> of <span data-field="kpis_total">1</span> KPIs' in page
     assert f'data-url="/kpis/recompute/{job.pk}/"' in page and 'http-equiv="refresh"' in page
-    assert 'name="sla_target_hours" value="1.0"' in page and 'name="target_csat" value="85.0"' in page
+    assert 'name="sla_target_hours" value="1"' in page and 'name="target_csat" value="85"' in page
     # The KPI page shows the definition now in force.
     page = client.get("/kpis/sla_attainment/").content.decode()
     assert "<dt>SLA target</dt><dd>1 hour</dd>" in page
