@@ -56,7 +56,21 @@ class KpiSettings(models.Model):
             "repeat_contact_window_days": self.repeat_contact_window_days,
             "fcr_include_abandoned": self.fcr_include_abandoned, "sla_target_hours": self.sla_target_hours,
             "business_hours_mttr": self.business_hours_mttr, "voice_channels": self.voice_channels,
+            **self.calendar_params(),
         }
+
+    def calendar_params(self) -> dict:
+        """The workspace's opening hours (parallel arrays: ISO weekday, opens, closes) and
+        holidays, for business-hours resolution time; empty when that mode is off. Passed
+        as parameters, so the KPI SQL reads no calendar table: a recompute then locks only
+        the datasets' tables (a workspace being deleted meanwhile waits, never deadlocks)."""
+        if not self.business_hours_mttr:
+            return {"open_weekdays": [], "opens_at": [], "closes_at": [], "holidays": []}
+        from tenants.workspace.models import BusinessHours, Holiday
+
+        hours = list(BusinessHours.objects.values_list("weekday", "opens_at", "closes_at"))
+        return {"open_weekdays": [row[0] for row in hours], "opens_at": [row[1] for row in hours],
+                "closes_at": [row[2] for row in hours], "holidays": list(Holiday.objects.values_list("date", flat=True))}
 
 
 class KpiRecompute(models.Model):

@@ -32,16 +32,17 @@ class ConversationAbandonmentRate(ConversationKpi):
 # The business hours between c.created_at and c.resolved_at: over every local day the
 # conversation spans that is not a holiday, the overlap of [created_at, resolved_at] with
 # that weekday's opening hours (local wall-clock times, so DST changes are counted right).
-# Evaluated only in business-hours mode (otherwise the planner folds the filter to false).
+# The calendar comes as parameters (KpiSettings.calendar_params), not from its tables.
+# Evaluated only in business-hours mode (otherwise the planner folds the CASE away).
 BUSINESS_HOURS = """(
     SELECT coalesce(sum(EXTRACT(EPOCH FROM (
                least(c.resolved_at, (d.day + h.closes_at) AT TIME ZONE %(tz)s)
                - greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))) / 3600.0), 0)
     FROM generate_series((c.created_at AT TIME ZONE %(tz)s)::date::timestamp,
                          (c.resolved_at AT TIME ZONE %(tz)s)::date::timestamp, interval '1 day') AS d(day)
-    JOIN workspace_businesshours h ON h.weekday = EXTRACT(ISODOW FROM d.day)
-    WHERE %(business_hours_mttr)s
-      AND NOT EXISTS (SELECT 1 FROM workspace_holiday hd WHERE hd.date = d.day::date)
+    JOIN unnest(%(open_weekdays)s::int[], %(opens_at)s::time[], %(closes_at)s::time[]) AS h(weekday, opens_at, closes_at)
+      ON h.weekday = EXTRACT(ISODOW FROM d.day)
+    WHERE d.day::date <> ALL(%(holidays)s::date[])
       AND least(c.resolved_at, (d.day + h.closes_at) AT TIME ZONE %(tz)s)
           > greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))"""
 
