@@ -46,7 +46,8 @@ class KpiSettingsForm(forms.Form):
                                 "SLA attainment: the share of conversations resolved within this many hours.", "any")
     business_hours_mttr = forms.BooleanField(
         label="Count only business hours in mean time to resolution", required=False,
-        help_text="Only the opening hours in Workspace settings count, holidays excluded.")
+        help_text="Only the opening hours set in Workspace settings count, holidays excluded; editing them "
+                  "recomputes it.")
     voice_channels = forms.MultipleChoiceField(
         label="Voice channels", required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Conversation KPIs split by channel kind: these are voice, every other channel is text.")

@@ -291,11 +291,23 @@ def kpi_settings_update(*, settings: KpiSettings, **changes) -> KpiSettingsUpdat
     if changed:
         locked.save()
     affected = kpis_affected(changed)
-    update = KpiSettingsUpdate(settings=locked, affected=affected, recompute=None)
-    if update.keys:
-        from kpis.tasks import recompute
+    keys = KpiSettingsUpdate(settings=locked, affected=affected, recompute=None).keys
+    return KpiSettingsUpdate(settings=locked, affected=affected, recompute=_recompute_queue(keys) if keys else None)
 
-        job = KpiRecompute.objects.create(keys=update.keys)
-        enqueue(recompute, str(job.pk))
-        update = KpiSettingsUpdate(settings=locked, affected=affected, recompute=job)
-    return update
+
+def _recompute_queue(keys: list[str]) -> KpiRecompute:
+    """Queue a recompute of just the KPIs ``keys`` (after the transaction commits)."""
+    from kpis.tasks import recompute
+
+    job = KpiRecompute.objects.create(keys=keys)
+    enqueue(recompute, str(job.pk))
+    return job
+
+
+@transaction.atomic
+def kpi_calendar_changed() -> KpiRecompute | None:
+    """The workspace's business hours or holidays changed: in business-hours mode, queue a
+    recompute of the KPIs that count working hours (mean time to resolution)."""
+    if not kpi_settings_get().business_hours_mttr:
+        return None
+    return _recompute_queue(kpis_affected(["business_hours_mttr"])["business_hours_mttr"])

@@ -243,3 +243,21 @@ def test_business_hours_follow_each_weekdays_own_hours(calendar_workspace):
     assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 9)).value == 2.5
     assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 14)).value == 1.0
     assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 30)).value == 2.5
+
+
+def test_changing_the_calendar_recomputes_business_hours_mttr_only_in_that_mode(calendar_workspace):
+    from datetime import time
+
+    from tenants.workspace.services import business_hours_set, holiday_add, holiday_remove
+
+    holiday_add(day=date(2026, 3, 13), name="Off")
+    assert not KpiRecompute.objects.exists()  # wall-clock mode: the calendar plays no part
+    kpi_settings_update(settings=kpi_settings_get(), business_hours_mttr=True)
+    KpiRecompute.objects.all().delete()
+    holiday_remove(holiday=Holiday.objects.get(date=date(2026, 3, 11)))
+    business_hours_set(hours={day: (time(8), time(18)) for day in range(1, 6)})
+    jobs = list(KpiRecompute.objects.order_by("requested_at"))
+    assert [job.keys for job in jobs] == [["mean_time_to_resolution"]] * 2
+    kpi_recompute_run(recompute_id=str(jobs[-1].pk))
+    # Open 08:00–18:00 now, no holiday on the 11th: m2 is Tuesday 15–18 + Wednesday 10 h + Thursday 8–11 = 16 h.
+    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 12)).value == 16.0
