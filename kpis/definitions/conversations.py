@@ -1,5 +1,6 @@
 """KPIs of support conversations: abandonment, resolution time, first response time, SLA
 attainment and first contact resolution (kpis.md #6, #7, #12 and the efficiency figures)."""
+from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import CONVERSATION_SEGMENTS, in_days, local_day, not_test_customer
 from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
 
@@ -28,6 +29,13 @@ class ConversationAbandonmentRate(ConversationKpi):
             WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
             GROUP BY 1, 2"""
 
+    drilldown_band = "Status"
+
+    def drilldown_sql(self, segment):
+        """The abandoned conversations created in the period."""
+        return drilldown.conversations(segment, band="'abandoned'",
+                                       where=f"c.abandoned AND {in_days('c.created_at')}")
+
 
 @register_kpi
 class MeanTimeToResolution(ConversationKpi):
@@ -42,6 +50,12 @@ class MeanTimeToResolution(ConversationKpi):
             FROM ingestion_conversation c
             WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
             GROUP BY 1, 2"""
+
+    drilldown_band = "SLA"
+
+    def drilldown_sql(self, segment):
+        """The conversations resolved in the period, with their hours to resolve."""
+        return drilldown.resolved_conversations(segment)
 
 
 @register_kpi
@@ -59,6 +73,15 @@ class FirstResponseTime(ConversationKpi):
             WHERE c.first_response_at IS NOT NULL AND {in_days('c.created_at')} AND {not_test_customer('c')}
             GROUP BY 1, 2"""
 
+    drilldown_band = "Responded"
+
+    def drilldown_sql(self, segment):
+        """The conversations created in the period that have a first response, with its hours."""
+        return drilldown.conversations(
+            segment, band="'responded'", where=f"c.first_response_at IS NOT NULL AND {in_days('c.created_at')}",
+            columns=(f'{drilldown.local_time("c.first_response_at")} AS "First response"',
+                     f'{drilldown.hours("c.created_at", "c.first_response_at")} AS "Hours to first response"'))
+
 
 @register_kpi
 class SlaAttainment(ConversationKpi):
@@ -74,6 +97,12 @@ class SlaAttainment(ConversationKpi):
             FROM ingestion_conversation c
             WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
             GROUP BY 1, 2"""
+
+    drilldown_band = "SLA"
+
+    def drilldown_sql(self, segment):
+        """The conversations resolved in the period, with their hours and whether within the target."""
+        return drilldown.resolved_conversations(segment)
 
 
 @register_kpi
@@ -118,3 +147,33 @@ class FirstContactResolution(ConversationKpi):
             WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
               AND (%(fcr_include_abandoned)s OR NOT c.abandoned)
             GROUP BY 1, 2"""
+
+    drilldown_band = "First contact"
+
+    def drilldown_sql(self, segment):
+        """The conversations opened in the period (the denominator), each marked resolved at
+        first contact or missed, with why: not resolved, abandoned, several contacts,
+        reopened, or the customer's repeat contact within the window (and when)."""
+        repeat = ("(c.customer_external_id <> '' AND c.next_created "
+                  "<= c.resolved_at + make_interval(days => %(repeat_contact_window_days)s))")
+        why = (f"concat_ws('; ', CASE WHEN c.resolved_at IS NULL THEN 'not resolved' END, "
+               f"CASE WHEN c.abandoned THEN 'abandoned' END, "
+               f"CASE WHEN c.contacts > 1 THEN c.contacts || ' contacts' END, "
+               f"CASE WHEN c.reopened THEN 'reopened' END, "
+               f"CASE WHEN {repeat} THEN 'repeat contact' END)")
+        first = f"(c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened AND NOT coalesce({repeat}, false))"
+        # The customer's next conversation strictly after this one: the first row of the
+        # following ones, peers (same created_at) excluded, over conversations from the period on.
+        source = f"""(
+            SELECT * FROM (
+                SELECT c.*, first_value(c.created_at) OVER (
+                    PARTITION BY c.customer_external_id ORDER BY c.created_at
+                    RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS next_created
+                FROM ingestion_conversation c
+                WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)) c
+            WHERE {in_days('c.created_at')} AND (%(fcr_include_abandoned)s OR NOT c.abandoned)) c"""
+        return drilldown.conversations(
+            segment, band=f"CASE WHEN {first} THEN 'first contact' ELSE 'missed' END", where="TRUE", source=source,
+            columns=(f'{drilldown.local_time("c.resolved_at")} AS "Resolved"', 'c.contacts AS "Contacts"',
+                     'c.reopened AS "Reopened"', f'{drilldown.local_time("c.next_created")} AS "Next contact"',
+                     f'{why} AS "Why not"'))
