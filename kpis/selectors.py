@@ -327,7 +327,7 @@ def support_efficiency(*, period: Period, settings=None) -> dict:
         figures = {key: by_agent[key].get(agent) or {} for key in SUPPORT_KPIS}
         rows.append({"agent": agent, "conversations": figures["conversation_abandonment_rate"].get("denominator"),
                      **{key: figures[key].get("value") for key in SUPPORT_KPIS},
-                     **hours.get(agent, {"resolved": 0, "responded": 0})})
+                     **hours.get(agent, {**dict.fromkeys(HOURS_FIGURES), "resolved": 0, "responded": 0})})
     rows.sort(key=lambda row: -(row["conversations"] or 0))
     conversations = (totals["conversation_abandonment_rate"] or {}).get("denominator")
     staffed = [row for row in rows if row["agent"] and row["conversations"]]

@@ -7,7 +7,7 @@ register = template.Library()
 @register.filter
 def kpi_value(value, unit):
     """85.0% · 6.2 h · +40 · 1,234; "no data" when there is none (never 0)."""
-    if value is None:
+    if value is None or value == "":
         return "no data"
     if unit == "%":
         return f"{value:,.1f}%"
