@@ -199,15 +199,17 @@ def _selected_period(query: dict, kinds=PERIOD_LABELS) -> Period:
 def _page_context(request) -> tuple[Period, dict]:
     form, query = _period_form(request)
     period = _selected_period(query)
-    return period, {"form": form, "query": query, "period": period, "periods": list(PERIOD_LABELS.items())}
+    return period, {"form": form, "query": query, "period": period, "period_last": period.end - timedelta(days=1),
+                    "periods": list(PERIOD_LABELS.items())}
 
 
-def _line(series_by_name: dict[str, list[dict]], **options) -> LineChart:
-    """One line per named series of kpi_series entries (None where there is no data)."""
-    data = [{"name": name, "data": {row["period_start"].isoformat(): None if row["value"] is None
+def _line(series_by_name: dict[str, list[dict]], *, missing=None, **options) -> LineChart:
+    """One line per named series of kpi_series entries (``missing`` where a period has no
+    value: None leaves a gap); a legend only for several lines."""
+    data = [{"name": name, "data": {row["period_start"].isoformat(): missing if row["value"] is None
                                     else round(row["value"], 2) for row in series}}
             for name, series in series_by_name.items()]
-    return LineChart(data, height="280px", **options)
+    return LineChart(data, height="280px", legend="bottom" if len(data) > 1 else False, **options)
 
 
 @member_required
@@ -252,6 +254,7 @@ def social(request):
     if figures["chart_kind"] == "day" and spikes:
         lines["Spike alert"] = [row for row in figures["volume"] if row["period_start"] in spikes]
     return render(request, "kpis/social.html", {
-        **context, "figures": figures, "kpis": KPIS, "volume_chart": _line(lines),
-        "sentiment_chart": _line({"Net sentiment": figures["sentiment"]}),
+        # A day without mentions had a volume of 0; a day without mentions has no sentiment.
+        **context, "figures": figures, "kpis": KPIS, "volume_chart": _line(lines, missing=0),
+        "sentiment_chart": _line({"Net sentiment": figures["sentiment"]}, library={"spanGaps": True}),
     })

@@ -114,7 +114,7 @@ def test_kpi_page_lists_and_filters_the_records(workspace, load, make_member, dj
     assert "1 record." in page and ">n4</th>" in page and ">n0</th>" not in page
     # Breakdown rows link to the drill-down of their segment value.
     page = client.get("/kpis/mean_time_to_resolution/", {"period": "month", "date": "2026-03-15"}).content.decode()
-    assert "segment=channel&amp;value=email#drilldown-title" in page
+    assert "?period=month&amp;date=2026-03-15&amp;segment=channel&amp;value=email#drilldown-title" in page
     page = client.get("/kpis/mean_time_to_resolution/", {"period": "month", "date": "2026-03-15", "segment": "channel",
                                                          "value": "email"}).content.decode()
     assert "Channel email" in page and "3 records" in page and ">c2</th>" not in page
