@@ -209,7 +209,7 @@ def _line(series_by_name: dict[str, list[dict]], *, missing=None, **options) -> 
     data = [{"name": name, "data": {row["period_start"].isoformat(): missing if row["value"] is None
                                     else round(row["value"], 2) for row in series}}
             for name, series in series_by_name.items()]
-    return LineChart(data, height="280px", legend="bottom" if len(data) > 1 else False, **options)
+    return LineChart(data, height="280px", curve=False, legend="bottom" if len(data) > 1 else False, **options)
 
 
 @member_required
