@@ -1,12 +1,13 @@
 """Reads of KPI values: series of snapshots per period, live values for custom ranges."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
 
-from kpis.definitions._sql import local_day
+from kpis.definitions._sql import in_days, local_day, not_test_customer
 from kpis.models import KpiSnapshot
 from kpis.periods import RANGE, Period, periods_between
 from kpis.registry import KPIS, Kpi, Query
@@ -216,3 +217,295 @@ def conversation_channels() -> list[str]:
         cursor.execute("SELECT DISTINCT channel FROM ingestion_conversation WHERE channel <> '' ORDER BY 1")
         found = [channel for (channel,) in cursor.fetchall()]
     return [*KNOWN_CHANNELS, *(channel for channel in found if channel not in KNOWN_CHANNELS)]
+
+# --- Drill-down: the records behind a KPI's value (issue #4, KPI pages) ---------------------
+
+DRILLDOWN_PAGE_SIZE = 50
+
+
+def kpi_has_drilldown(kpi: Kpi) -> bool:
+    return hasattr(kpi, "drilldown_sql")
+
+
+class DrilldownRows:
+    """The drill-down rows of one KPI, period, segment value and band, for Django's
+    Paginator: ``count()`` is known from the band counts, and a slice runs one query with
+    LIMIT / OFFSET. ``columns`` holds the headings once a slice has been read."""
+
+    def __init__(self, sql: str, params: dict, total: int):
+        self.sql, self.params, self.total, self.columns = sql, params, total, []
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{self.sql} LIMIT %(limit)s OFFSET %(offset)s",
+                           {**self.params, "limit": window.stop - window.start, "offset": window.start})
+            self.columns = [column.name for column in cursor.description[2:]]
+            return [row[1:] for row in cursor.fetchall()]  # the band, then the columns
+
+
+def _drilldown_query(kpi: Kpi, *, since: date, until: date, segment: str | None, value: str, band: str,
+                     settings: dict) -> tuple[str, dict]:
+    """The drill-down SQL of ``kpi`` for the local days [since, until), filtered by band
+    ('' for all), newest first, and its parameters."""
+    query = Query(since=since, until=until, time_zone=connection.tenant.time_zone, settings=settings)
+    sql = (f"SELECT * FROM ({kpi.drilldown_sql(segment)}) rows "
+           f"WHERE %(band)s = '' OR band = %(band)s ORDER BY 1 DESC, 3")
+    return sql, query.params(segment_value=value, band=band)
+
+
+def kpi_drilldown(*, kpi: Kpi, since: date, until: date, segment: str | None = None, value: str = "",
+                  band: str = "", settings=None) -> tuple[dict[str, int], DrilldownRows]:
+    """The records behind ``kpi``'s value for the local days [since, until) (one segment
+    value when ``segment`` is given): the number of rows per band, and the rows of ``band``
+    ('' for all) to paginate. Two queries whatever the page."""
+    from kpis.services import kpi_settings_get
+
+    settings = (settings or kpi_settings_get()).as_params()
+    sql, params = _drilldown_query(kpi, since=since, until=until, segment=segment, value=value, band=band,
+                                   settings=settings)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT band, count(*) FROM ({kpi.drilldown_sql(segment)}) rows GROUP BY 1 ORDER BY 1", params)
+        bands = dict(cursor.fetchall())
+    total = sum(bands.values()) if not band else bands.get(band, 0)
+    return bands, DrilldownRows(sql, params, total)
+
+
+def kpi_drilldown_csv(*, kpi: Kpi, since: date, until: date, segment: str | None = None, value: str = "",
+                      band: str = "", settings=None) -> Iterator[str]:
+    """The whole drill-down list as CSV lines (band first, then the columns shown), read
+    through a server-side cursor in chunks; every cell through ``csv_safe`` (formula
+    injection)."""
+    from ingestion.csvfiles import csv_line
+    from kpis.services import kpi_settings_get
+
+    sql, params = _drilldown_query(kpi, since=since, until=until, segment=segment, value=value, band=band,
+                                   settings=(settings or kpi_settings_get()).as_params())
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        yield csv_line([getattr(kpi, "drilldown_band", "band"), *(column.name for column in cursor.description[2:])])
+        while rows := cursor.fetchmany(2000):
+            yield "".join(csv_line(list(row[1:])) for row in rows)
+
+
+# --- Support efficiency, active users and social pages (issue #4) ----------------------------
+
+def period_values(*, key: str, period: Period, segment: str | None = None, settings=None) -> dict[str, dict]:
+    """``kpi_series`` for one period (from snapshots, or live for a custom range), by segment
+    value ('' without a segment); {} when the KPI is not registered."""
+    if key not in KPIS:
+        return {}
+    rows = kpi_series(key=key, period=period.kind, start=period.start, end=period.end, segment=segment,
+                      settings=settings)
+    return {row["segment"] or "": row for row in rows}
+
+
+# Hours to resolve (conversations resolved in the period) and to first response
+# (conversations created in the period with a response), for the workspace and per agent.
+_SUPPORT_HOURS_SQL = f"""
+    SELECT GROUPING(agent) = 0, coalesce(agent, ''), count(resolve) AS resolved,
+           avg(resolve), percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve),
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY resolve),
+           count(respond), avg(respond), percentile_cont(0.5) WITHIN GROUP (ORDER BY respond),
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY respond)
+    FROM (
+        SELECT c.agent,
+               CASE WHEN c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')}
+                    THEN EXTRACT(EPOCH FROM (c.resolved_at - c.created_at)) / 3600.0 END AS resolve,
+               CASE WHEN c.first_response_at IS NOT NULL AND {in_days('c.created_at')}
+                    THEN EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0 END AS respond
+        FROM ingestion_conversation c
+        WHERE ((c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')})
+               OR (c.first_response_at IS NOT NULL AND {in_days('c.created_at')}))
+          AND {not_test_customer('c')}
+    ) hours
+    GROUP BY GROUPING SETS ((), (agent))"""
+
+HOURS_FIGURES = ("resolved", "mttr_mean", "mttr_median", "mttr_p90", "responded", "frt_mean", "frt_median", "frt_p90")
+
+
+def support_hours(*, since: date, until: date) -> dict[str | None, dict]:
+    """Mean, median and 90th percentile of the hours to resolve and to first respond over the
+    local days [since, until), computed live (percentile_cont): None for the workspace, then
+    one entry per agent ('' for conversations without one). Wall-clock hours."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SUPPORT_HOURS_SQL, {"since": since, "until": until, "tz": connection.tenant.time_zone})
+        return {(agent if by_agent else None): dict(zip(HOURS_FIGURES, (None if f is None else float(f) for f in figures)))
+                for by_agent, agent, *figures in cursor.fetchall()}
+
+
+SUPPORT_KPIS = ("conversation_abandonment_rate", "mean_time_to_resolution", "first_response_time",
+                "first_contact_resolution", "sla_attainment", "csat")
+
+
+def support_efficiency(*, period: Period, settings=None) -> dict:
+    """The support efficiency page for one period: each support KPI's value (with the
+    previous period's), abandonment by channel and by channel kind, and one row per agent
+    (conversations, resolved, MTTR, FRT, FCR, SLA, CSAT) from snapshots (live for a
+    custom range), beside live medians and 90th percentiles. A constant number of queries."""
+    from kpis.services import kpi_settings_get
+
+    settings = settings or kpi_settings_get()
+    totals = {key: period_values(key=key, period=period, settings=settings).get("") for key in SUPPORT_KPIS}
+    by_agent = {key: period_values(key=key, period=period, segment="agent", settings=settings) for key in SUPPORT_KPIS}
+    hours = support_hours(since=period.start, until=period.end)
+    agents = sorted({agent for rows in by_agent.values() for agent in rows} | (set(hours) - {None}))
+    rows = []
+    for agent in agents:
+        figures = {key: by_agent[key].get(agent) or {} for key in SUPPORT_KPIS}
+        rows.append({"agent": agent, "conversations": figures["conversation_abandonment_rate"].get("denominator"),
+                     **{key: figures[key].get("value") for key in SUPPORT_KPIS},
+                     **hours.get(agent, {**dict.fromkeys(HOURS_FIGURES), "resolved": 0, "responded": 0})})
+    rows.sort(key=lambda row: -(row["conversations"] or 0))
+    conversations = (totals["conversation_abandonment_rate"] or {}).get("denominator")
+    staffed = [row for row in rows if row["agent"] and row["conversations"]]
+    return {
+        "totals": totals, "hours": hours.get(None, {}), "agents": rows, "conversations": conversations,
+        "per_agent": conversations / len(staffed) if conversations and staffed else None,
+        "by_channel": period_values(key="conversation_abandonment_rate", period=period, segment="channel",
+                                    settings=settings),
+        "by_channel_kind": period_values(key="conversation_abandonment_rate", period=period, segment="channel_kind",
+                                         settings=settings),
+    }
+
+
+def chart_kind(period: Period) -> str:
+    """The periods a chart of ``period`` is drawn in: days up to a quarter, weeks up to a
+    year, months beyond."""
+    return "day" if period.days <= 92 else ("week" if period.days <= 366 else "month")
+
+
+ACTIVE_USER_KPIS = ("dau", "wau", "mau", "stickiness")
+RETENTION_KPIS = ("retention_d1", "retention_d7", "retention_d30")
+
+
+def active_users(*, period: Period, settings=None) -> dict:
+    """DAU, WAU, MAU, stickiness and D1/D7/D30 retention for ``period`` (with the previous
+    period's values) and DAU/WAU/MAU/stickiness per day (week, month) across it, from
+    snapshots. A KPI not registered in this workspace's build is left out (no data)."""
+    from kpis.services import kpi_settings_get
+
+    settings = settings or kpi_settings_get()
+    kind = chart_kind(period)
+    return {
+        "values": {key: period_values(key=key, period=period, settings=settings).get("")
+                   for key in (*ACTIVE_USER_KPIS, *RETENTION_KPIS)},
+        "series": {key: kpi_series(key=key, period=kind, start=period.start, end=period.end, settings=settings)
+                   for key in ACTIVE_USER_KPIS if key in KPIS},
+        "chart_kind": kind,
+    }
+
+
+COHORT_DAYS = (1, 7, 30)
+
+# Non-test customers who signed up in [since, until), by local sign-up week: how many, and
+# for N in 1, 7, 30 how many had day d + N on or before today (eligible) and of those how
+# many were active (any event) on that local day.
+_COHORTS_SQL = f"""
+    WITH cohort AS (
+        SELECT k.external_id, {local_day('k.signed_up_at')} AS day
+        FROM ingestion_customer k
+        WHERE NOT k.is_test AND {in_days('k.signed_up_at')}
+    ), returned AS (
+        SELECT c.external_id, c.day,
+               {", ".join(f"bool_or(a.day = c.day + {n}) AS d{n}" for n in COHORT_DAYS)}
+        FROM cohort c
+        LEFT JOIN (SELECT DISTINCT e.user_external_id, {local_day('e.occurred_at')} AS day
+                   FROM ingestion_event e
+                   WHERE e.occurred_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)
+                     AND e.occurred_at < ((%(until)s::date + {max(COHORT_DAYS) + 1})::timestamp AT TIME ZONE %(tz)s)
+                  ) a ON a.user_external_id = c.external_id AND a.day IN ({", ".join(f"c.day + {n}" for n in COHORT_DAYS)})
+        GROUP BY 1, 2
+    )
+    SELECT date_trunc('week', day)::date, count(*),
+           {", ".join(f"count(*) FILTER (WHERE day + {n} <= %(today)s), count(*) FILTER (WHERE d{n} AND day + {n} <= %(today)s)"
+                      for n in COHORT_DAYS)}
+    FROM returned
+    GROUP BY 1
+    ORDER BY 1"""
+
+
+def signup_cohorts(*, since: date, until: date, today: date) -> list[dict]:
+    """Sign-up cohorts by ISO week (local) of the customers who signed up in [since, until),
+    test customers excluded: the cohort's size and its D1/D7/D30 retention, Σ retained /
+    Σ eligible, where a customer is eligible for day N once d + N is on or before
+    ``today`` and retained when they had an event on the local day d + N. None (no data)
+    while nobody in the cohort is eligible yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(_COHORTS_SQL, {"since": since, "until": until, "today": today, "tz": connection.tenant.time_zone})
+        rows = cursor.fetchall()
+    cohorts = []
+    for week, customers, *figures in rows:
+        retention = {}
+        for n, eligible, retained in zip(COHORT_DAYS, figures[::2], figures[1::2]):
+            retention[f"d{n}"] = retained / eligible * 100 if eligible else None
+            retention[f"d{n}_counts"] = (retained, eligible)
+        cohorts.append({"week": week, "customers": customers, **retention})
+    return cohorts
+
+
+def social_brands(*, since: date, until: date) -> list[dict]:
+    """Mentions per tracked brand ('' is the workspace's own) posted in the local days
+    [since, until): count, share of voice, reach (Σ followers) and sentiment counts
+    (imported, else scored), most mentioned first."""
+    from kpis.definitions.social import SENTIMENT
+
+    sql = f"""
+        SELECT m.brand, count(*), coalesce(sum(m.followers), 0),
+               {", ".join(f"count(*) FILTER (WHERE {SENTIMENT} = '{label}')" for label in ("positive", "neutral", "negative", ""))}
+        FROM ingestion_socialmention m
+        WHERE {in_days('m.posted_at')}
+        GROUP BY 1
+        ORDER BY 2 DESC, 1"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"since": since, "until": until, "tz": connection.tenant.time_zone})
+        rows = cursor.fetchall()
+    everyone = sum(row[1] for row in rows)
+    return [{"brand": brand, "mentions": mentions, "share": mentions / everyone * 100, "reach": reach,
+             "positive": positive, "neutral": neutral, "negative": negative, "unscored": unscored}
+            for brand, mentions, reach, positive, neutral, negative, unscored in rows]
+
+
+def social_latest_mentions(*, since: date, until: date, limit: int = 20):
+    """The latest own-brand mentions posted in the local days [since, until), newest first,
+    each with ``sentiment_shown`` (imported, else scored; '' when not scored yet)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import Value
+    from django.db.models.functions import Coalesce, NullIf
+
+    from ingestion.models import SocialMention
+
+    tz = ZoneInfo(connection.tenant.time_zone)
+    start, end = (datetime.combine(day, datetime.min.time(), tzinfo=tz) for day in (since, until))
+    return list(SocialMention.objects.filter(brand="", posted_at__gte=start, posted_at__lt=end)
+                .annotate(sentiment_shown=Coalesce(NullIf("sentiment", Value("")), "scored_sentiment"))
+                .order_by("-posted_at", "external_id")[:limit])
+
+
+def social_page(*, period: Period, settings=None) -> dict:
+    """The social page for one period: mention volume, net sentiment and share of voice
+    (with the previous period's values) and mention volume per day (week, month) from
+    snapshots, brands with reach and sentiment, spike alerts and the latest mentions."""
+    from kpis.services import kpi_settings_get
+
+    settings = settings or kpi_settings_get()
+    kind = chart_kind(period)
+    brands = social_brands(since=period.start, until=period.end)
+    return {
+        "values": {key: period_values(key=key, period=period, settings=settings).get("")
+                   for key in ("social_mention_volume", "social_net_sentiment", "social_share_of_voice")},
+        "volume": kpi_series(key="social_mention_volume", period=kind, start=period.start, end=period.end,
+                             settings=settings),
+        "sentiment": kpi_series(key="social_net_sentiment", period=kind, start=period.start, end=period.end,
+                                settings=settings),
+        "chart_kind": kind, "brands": brands, "own": next((b for b in brands if b["brand"] == ""), None),
+        "spikes": social_spikes(since=period.start, until=period.end),
+        "latest": social_latest_mentions(since=period.start, until=period.end),
+    }

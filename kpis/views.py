@@ -2,18 +2,20 @@
 call selectors and render; charts are drawn by Chartkick's bundled Chart.js (no CDN)."""
 from datetime import date, timedelta
 
-from chartkick.django import ColumnChart, LineChart
+from chartkick.django import BarChart, ColumnChart, LineChart
 from django import forms
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kpis import selectors
 from kpis.forms import KpiSettingsForm
 from kpis.models import KpiRecompute
-from kpis.periods import RANGE, period_of
+from kpis.periods import RANGE, Period, period_of, period_start
 from kpis.registry import KPIS, SEGMENTS
 from kpis.selectors import dashboard_cards, kpi_series, margin_of_error
 from kpis.services import kpi_recompute_request, kpi_settings_get, kpi_settings_update
@@ -123,6 +125,7 @@ def kpi_detail(request, key):
         **_freshness(request, keys=[key], kind=kind, since=start, until=end),
         "margin": margin_of_error(kpi, _latest_snapshot(kpi, kind, latest)),
         "periods": [(k, v) for k, v in PERIOD_LABELS.items() if k in kpi.period_kinds or k == RANGE],
+        **_drilldown_context(request, kpi, latest, settings),
     })
 
 
@@ -214,3 +217,135 @@ def kpi_settings(request):
         return redirect("kpis:kpi_settings")
     return render(request, "kpis/settings.html", {"form": form, **_recompute_context(kpi_recompute_latest())},
                   status=400 if form.errors else 200)
+
+
+# --- Drill-down (the records behind a KPI's value) -----------------------------------------
+
+class DrilldownForm(forms.Form):
+    """?segment=<kind>&value=<v> narrows the list to one segment value; ?band= to one band."""
+
+    segment = forms.CharField(required=False)
+    value = forms.CharField(required=False, max_length=255)
+    band = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args, kpi, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kpi = kpi
+
+    def clean_segment(self):
+        segment = self.cleaned_data["segment"] or None
+        return segment if segment in self.kpi.segments else None
+
+
+def _drilldown_query(request, kpi, latest) -> dict:
+    """The drill-down's period (the one the KPI page shows last), segment value and band."""
+    form = DrilldownForm(request.GET, kpi=kpi)
+    data = form.cleaned_data if form.is_valid() else {"segment": None, "value": "", "band": ""}
+    return {"since": latest["period_start"], "until": latest["period_end"] + timedelta(days=1),
+            "segment": data["segment"], "value": data["value"] if data["segment"] else "", "band": data["band"]}
+
+
+def _drilldown_context(request, kpi, latest, settings) -> dict:
+    if not selectors.kpi_has_drilldown(kpi):
+        return {"drilldown": None}
+    query = _drilldown_query(request, kpi, latest)
+    bands, rows = selectors.kpi_drilldown(kpi=kpi, settings=settings, **query)
+    page = Paginator(rows, selectors.DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {"drilldown": {"page": page, "columns": rows.columns, "bands": bands, "query": query,
+                          "segment": SEGMENTS.get(query["segment"]) if query["segment"] else None,
+                          "total": sum(bands.values()), "params": params.urlencode(),
+                          "band_label": kpi.drilldown_band}}
+
+
+@member_required
+def kpi_drilldown_csv(request, key):
+    """The whole drill-down list of the KPI page's period (segment value, band) as CSV,
+    streamed."""
+    kpi = KPIS.get(key)
+    if kpi is None or not selectors.kpi_has_drilldown(kpi):
+        raise Http404("No such KPI or no records behind it")
+    _, query = _period_form(request)
+    period = _selected_period(query, kpi.period_kinds)
+    latest = {"period_start": period.start, "period_end": period.end - timedelta(days=1)}
+    drill = _drilldown_query(request, kpi, latest)
+    response = StreamingHttpResponse(selectors.kpi_drilldown_csv(kpi=kpi, **drill), content_type="text/csv; charset=utf-8")
+    suffix = f"-{drill['segment']}-{drill['value']}" if drill["segment"] else ""
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{key}-{period.start}{suffix}")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+# --- Support efficiency, active users, social ----------------------------------------------
+
+def _selected_period(query: dict, kinds=PERIOD_LABELS) -> Period:
+    """The period picked with the period picker (a custom range, or the period of its kind
+    containing the date; month when the kind does not apply)."""
+    if query["period"] == RANGE:
+        return Period(RANGE, query["start"], query["end"] + timedelta(days=1))
+    return period_of(query["period"] if query["period"] in kinds else "month", query["date"])
+
+
+def _page_context(request) -> tuple[Period, dict]:
+    form, query = _period_form(request)
+    period = _selected_period(query)
+    return period, {"form": form, "query": query, "period": period, "period_last": period.end - timedelta(days=1),
+                    "periods": list(PERIOD_LABELS.items())}
+
+
+def _line(series_by_name: dict[str, list[dict]], *, missing=None, **options) -> LineChart:
+    """One line per named series of kpi_series entries (``missing`` where a period has no
+    value: None leaves a gap); a legend only for several lines."""
+    data = [{"name": name, "data": {row["period_start"].isoformat(): missing if row["value"] is None
+                                    else round(row["value"], 2) for row in series}}
+            for name, series in series_by_name.items()]
+    return LineChart(data, height="280px", curve=False, legend="bottom" if len(data) > 1 else False, **options)
+
+
+@member_required
+def support_efficiency(request):
+    period, context = _page_context(request)
+    settings = kpi_settings_get()
+    support = selectors.support_efficiency(period=period, settings=settings)
+    by_agent = {row["agent"] or "(none)": row["conversations"] for row in support["agents"] if row["conversations"]}
+    by_channel = {channel or "(none)": round(row["value"], 2) for channel, row in support["by_channel"].items()
+                  if row["value"] is not None}
+    return render(request, "kpis/support.html", {
+        **context, "support": support, "kpis": KPIS, "sla_note": f"within {settings.sla_target_hours:g} h",
+        "agents_chart": BarChart(by_agent, height=f"{max(160, 28 * len(by_agent))}px") if by_agent else None,
+        "channel_chart": ColumnChart(by_channel, height="220px", suffix="%") if by_channel else None,
+    })
+
+
+@member_required
+def active_users(request):
+    period, context = _page_context(request)
+    figures = selectors.active_users(period=period)
+    series = figures["series"]
+    users = {KPIS[key].label: series[key] for key in ("dau", "wau", "mau") if key in series}
+    # Cohorts: sign-up weeks of the period, and at least the 12 weeks up to its end.
+    last_week = period_start("week", period.end - timedelta(days=1))
+    since = period_start("week", min(period.start, last_week - timedelta(weeks=11)))
+    return render(request, "kpis/active_users.html", {
+        **context, "figures": figures, "kpis": KPIS,
+        "users_chart": _line(users) if users else None,
+        "stickiness_chart": _line({"Stickiness": series["stickiness"]}, suffix="%") if "stickiness" in series else None,
+        "cohorts": selectors.signup_cohorts(since=since, until=period.end, today=timezone.localdate()),
+        "cohorts_since": since,
+    })
+
+
+@member_required
+def social(request):
+    period, context = _page_context(request)
+    figures = selectors.social_page(period=period)
+    spikes = {spike.day for spike in figures["spikes"]}
+    lines = {"Own-brand mentions": figures["volume"]}
+    if figures["chart_kind"] == "day" and spikes:
+        lines["Spike alert"] = [row for row in figures["volume"] if row["period_start"] in spikes]
+    return render(request, "kpis/social.html", {
+        # A day without mentions had a volume of 0; a day without mentions has no sentiment.
+        **context, "figures": figures, "kpis": KPIS, "volume_chart": _line(lines, missing=0),
+        "sentiment_chart": _line({"Net sentiment": figures["sentiment"]}, library={"spanGaps": True}),
+    })

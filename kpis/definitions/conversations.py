@@ -1,5 +1,6 @@
 """KPIs of support conversations: abandonment, resolution time, first response time, SLA
 attainment and first contact resolution (kpis.md #6, #7, #12 and the efficiency figures)."""
+from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import CONVERSATION_SEGMENTS, in_days, local_day, not_test_customer
 from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
 
@@ -36,6 +37,13 @@ class ConversationAbandonmentRate(ConversationKpi):
     def rows_sql(self):
         return conversation_rows("c.created_at", "c.abandoned::int", "1", "TRUE")
 
+    drilldown_band = "Status"
+
+    def drilldown_sql(self, segment):
+        """The abandoned conversations created in the period."""
+        return drilldown.conversations(segment, band="'abandoned'",
+                                       where=f"c.abandoned AND {in_days('c.created_at')}")
+
 
 # The business hours between c.created_at and c.resolved_at: over every local day the
 # conversation spans that is not a holiday, the overlap of [created_at, resolved_at] with
@@ -67,6 +75,12 @@ class MeanTimeToResolution(ConversationKpi):
         return conversation_rows("c.resolved_at", f"CASE WHEN %(business_hours_mttr)s THEN {BUSINESS_HOURS} ELSE {HOURS} END",
                                  "1", "c.resolved_at IS NOT NULL")
 
+    drilldown_band = "SLA"
+
+    def drilldown_sql(self, segment):
+        """The conversations resolved in the period, with their hours to resolve."""
+        return drilldown.resolved_conversations(segment)
+
 
 @register_kpi
 class FirstResponseTime(ConversationKpi):
@@ -79,6 +93,15 @@ class FirstResponseTime(ConversationKpi):
         return conversation_rows("c.created_at", "EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0",
                                  "1", "c.first_response_at IS NOT NULL")
 
+    drilldown_band = "Responded"
+
+    def drilldown_sql(self, segment):
+        """The conversations created in the period that have a first response, with its hours."""
+        return drilldown.conversations(
+            segment, band="'responded'", where=f"c.first_response_at IS NOT NULL AND {in_days('c.created_at')}",
+            columns=(f'{drilldown.local_time("c.first_response_at")} AS "First response"',
+                     f'{drilldown.hours("c.created_at", "c.first_response_at")} AS "Hours to first response"'))
+
 
 @register_kpi
 class SlaAttainment(ConversationKpi):
@@ -90,6 +113,12 @@ class SlaAttainment(ConversationKpi):
     def rows_sql(self):
         return conversation_rows("c.resolved_at", f"({HOURS} <= %(sla_target_hours)s)::int", "1",
                                  "c.resolved_at IS NOT NULL")
+
+    drilldown_band = "SLA"
+
+    def drilldown_sql(self, segment):
+        """The conversations resolved in the period, with their hours and whether within the target."""
+        return drilldown.resolved_conversations(segment)
 
 
 @register_kpi
@@ -123,3 +152,33 @@ class FirstContactResolution(ConversationKpi):
         ) c"""
         return conversation_rows("c.created_at", one_contact, "1", "(%(fcr_include_abandoned)s OR NOT c.abandoned)",
                                  source=opened)
+
+    drilldown_band = "First contact"
+
+    def drilldown_sql(self, segment):
+        """The conversations opened in the period (the denominator), each marked resolved at
+        first contact or missed, with why: not resolved, abandoned, several contacts,
+        reopened, or the customer's repeat contact within the window (and when)."""
+        repeat = ("(c.customer_external_id <> '' AND c.next_created "
+                  "<= c.resolved_at + make_interval(days => %(repeat_contact_window_days)s))")
+        why = (f"concat_ws('; ', CASE WHEN c.resolved_at IS NULL THEN 'not resolved' END, "
+               f"CASE WHEN c.abandoned THEN 'abandoned' END, "
+               f"CASE WHEN c.contacts > 1 THEN c.contacts || ' contacts' END, "
+               f"CASE WHEN c.reopened THEN 'reopened' END, "
+               f"CASE WHEN {repeat} THEN 'repeat contact' END)")
+        first = f"(c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened AND NOT coalesce({repeat}, false))"
+        # The customer's next conversation strictly after this one: the first row of the
+        # following ones, peers (same created_at) excluded, over conversations from the period on.
+        source = f"""(
+            SELECT * FROM (
+                SELECT c.*, first_value(c.created_at) OVER (
+                    PARTITION BY c.customer_external_id ORDER BY c.created_at
+                    RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS next_created
+                FROM ingestion_conversation c
+                WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)) c
+            WHERE {in_days('c.created_at')} AND (%(fcr_include_abandoned)s OR NOT c.abandoned)) c"""
+        return drilldown.conversations(
+            segment, band=f"CASE WHEN {first} THEN 'first contact' ELSE 'missed' END", where="TRUE", source=source,
+            columns=(f'{drilldown.local_time("c.resolved_at")} AS "Resolved"', 'c.contacts AS "Contacts"',
+                     'c.reopened AS "Reopened"', f'{drilldown.local_time("c.next_created")} AS "Next contact"',
+                     f'{why} AS "Why not"'))

@@ -2,6 +2,7 @@
 voice, by ``posted_at``, per platform. Own-brand mentions are those with an empty ``brand``;
 the others are the tracked competitors'. Mentions are not tied to customers, so the
 test-customer rule does not apply. Spike alerts are in ``kpis.selectors.social_spikes``."""
+from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import in_days, local_day
 from kpis.registry import HIGHER, Kpi, register_kpi
 
@@ -20,9 +21,28 @@ def _mentions_by_day(segment, aggregates: str, where: str = OWN_BRAND) -> str:
         GROUP BY 1, 2"""
 
 
+def _mention_rows(segment, band: str, where: str) -> str:
+    """Drill-down: the mentions posted in the period matching ``where``."""
+    return f"""
+        SELECT {drilldown.local_time('m.posted_at')} AS sort_at, {band} AS band, m.external_id AS "Mention",
+               {drilldown.local_time('m.posted_at')} AS "Posted", m.platform AS "Platform", m.brand AS "Brand",
+               m.author AS "Author", m.followers AS "Followers", nullif({SENTIMENT}, '') AS "Sentiment",
+               CASE WHEN m.sentiment <> '' THEN 'imported' WHEN m.scored_sentiment <> '' THEN 'scored' END AS "Sentiment from",
+               m.text AS "Text", m.url AS "Link"
+        FROM ingestion_socialmention m
+        WHERE {in_days('m.posted_at')} AND {where}{drilldown.segment_filter(MENTION_SEGMENTS, segment)}"""
+
+
 class SocialKpi(Kpi):
     dataset = "social_mentions"
     segments = ("platform",)
+
+    drilldown_band = "Sentiment"
+
+    def drilldown_sql(self, segment):
+        """The own-brand mentions posted in the period, with their sentiment (imported, or
+        scored by the app)."""
+        return _mention_rows(segment, f"coalesce(nullif({SENTIMENT}, ''), 'unscored')", OWN_BRAND)
 
 
 @register_kpi
@@ -66,3 +86,9 @@ class SocialShareOfVoice(SocialKpi):
 
     def day_sql(self, segment):
         return _mentions_by_day(segment, f"count(*) FILTER (WHERE {OWN_BRAND}), count(*)", where="TRUE")
+
+    drilldown_band = "Brand"
+
+    def drilldown_sql(self, segment):
+        """The mentions of every tracked brand posted in the period, own brand or competitor."""
+        return _mention_rows(segment, "CASE WHEN m.brand = '' THEN 'own brand' ELSE 'competitor' END", "TRUE")

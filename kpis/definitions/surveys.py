@@ -2,9 +2,24 @@
 Pulse surveys (once they exist) and, for CSAT, conversations' csat_score."""
 import math
 
+from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import in_days, local_day, not_test_customer
 from kpis.registry import HIGHER, Kpi, register_kpi
 
+
+
+RESPONSE_SEGMENTS = {None: "''", "channel": "r.channel", "agent": "r.agent"}
+
+
+def _response_rows(kind: str, segment, band: str) -> str:
+    """Drill-down: the survey responses of ``kind`` in the period, with their score and band."""
+    return f"""
+        SELECT {drilldown.local_time('r.responded_at')} AS sort_at, {band} AS band, r.external_id AS "Response",
+               'survey' AS "Source", {drilldown.local_time('r.responded_at')} AS "Answered", r.score AS "Score",
+               r.customer_external_id AS "Customer", r.channel AS "Channel", r.agent AS "Agent", r.comment AS "Comment"
+        FROM ingestion_surveyresponse r
+        WHERE r.kind = '{kind}' AND {in_days('r.responded_at')} AND {not_test_customer('r')}
+              {drilldown.segment_filter(RESPONSE_SEGMENTS, segment)}"""
 
 
 def _responses(kind: str, numerator: str, extras: str = "") -> str:
@@ -28,6 +43,13 @@ class NetPromoterScore(Kpi):
     def rows_sql(self):
         return _responses("nps", "(r.score >= 9)::int - (r.score <= 6)::int",
                           ", (r.score >= 9)::int AS promoters, (r.score <= 6)::int AS detractors")
+
+    drilldown_band = "Band"
+
+    def drilldown_sql(self, segment):
+        """The NPS responses of the period, each a promoter (9–10), passive (7–8) or detractor (0–6)."""
+        return _response_rows("nps", segment, "CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 "
+                                              "THEN 'passive' ELSE 'detractor' END")
 
     @staticmethod
     def margin_of_error(promoters: float, detractors: float, responses: float) -> float | None:
@@ -62,6 +84,22 @@ class CustomerSatisfaction(Kpi):
             WHERE c.csat_score IS NOT NULL AND {not_test_customer('c')}
               AND ((c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')})
                    OR (c.resolved_at IS NULL AND {in_days('c.created_at')}))"""
+
+    drilldown_band = "Answer"
+
+    def drilldown_sql(self, segment):
+        """The CSAT answers of the period: survey responses and conversations' csat_score
+        (at resolved_at, else created_at), positive when 4 or 5."""
+        at = "coalesce(c.resolved_at, c.created_at)"
+        conversation_segment = {None: "''", "channel": "c.channel", "agent": "c.agent"}
+        positive = "CASE WHEN {score} >= 4 THEN 'positive' ELSE 'not positive' END"
+        return f"""{_response_rows('csat', segment, positive.format(score='r.score'))}
+            UNION ALL
+            SELECT {drilldown.local_time(at)}, {positive.format(score='c.csat_score')}, c.external_id, 'conversation',
+                   {drilldown.local_time(at)}, c.csat_score, c.customer_external_id, c.channel, c.agent, c.subject
+            FROM ingestion_conversation c
+            WHERE c.csat_score IS NOT NULL AND {in_days(at)} AND {not_test_customer('c')}
+                  {drilldown.segment_filter(conversation_segment, segment)}"""
 
     @staticmethod
     def margin_of_error(positive: float, responses: float) -> float | None:

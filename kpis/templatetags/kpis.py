@@ -7,7 +7,7 @@ register = template.Library()
 @register.filter
 def kpi_value(value, unit):
     """85.0% · 6.2 h · +40 · 1,234; "no data" when there is none (never 0)."""
-    if value is None:
+    if value is None or value == "":
         return "no data"
     if unit == "%":
         return f"{value:,.1f}%"
@@ -40,3 +40,38 @@ def kpi_trend(card):
         return "flat"
     higher_is_better = card["kpi"].direction == "higher"
     return "better" if (change > 0) == higher_is_better else "worse"
+
+
+@register.filter
+def drilldown_cell(value):
+    """A drill-down cell: local times to the minute, yes/no, blanks for none."""
+    from datetime import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value
+
+
+@register.filter
+def kpi_lookup(kpis, key):
+    """The registered KPI of ``key``, or None while it is not registered."""
+    return kpis.get(key)
+
+
+@register.filter
+def kpi_key_label(key):
+    """A readable name for a KPI key that is not registered: DAU, D7 retention…"""
+    if key.startswith("retention_d"):
+        return f"D{key.removeprefix('retention_d')} retention"
+    return key.upper() if len(key) <= 3 else key.replace("_", " ").capitalize()
+
+
+@register.filter
+def http_url(url):
+    """An imported link, only when it is http(s) (never javascript: or data:)."""
+    text = (url or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""
