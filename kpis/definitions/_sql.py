@@ -26,3 +26,28 @@ CONVERSATION_SEGMENTS = {
     "team": "c.team",
     "channel_kind": "CASE WHEN c.channel = ANY(%(voice_channels)s) THEN 'voice' ELSE 'text' END",
 }
+
+
+# Customer and revenue KPIs are split by the customer's plan (kpis.md: "revenue and customer
+# KPIs by customer plan/segment"); event KPIs by the plan of the event's user. ``k`` is the
+# customer row (LEFT JOINed where the row may have none: its plan is then '').
+PLAN_SEGMENTS = {None: "''", "plan": "coalesce(k.plan, '')"}
+
+
+def customer_of(alias: str, column: str) -> str:
+    """LEFT JOIN the customer ``alias.column`` refers to, as ``k``; pair with
+    ``not_test_k``."""
+    return f"LEFT JOIN ingestion_customer k ON k.external_id = {alias}.{column}"
+
+
+# The LEFT JOINed customer ``k`` is not a test customer (rows without one are kept).
+NOT_TEST_K = "k.is_test IS NOT TRUE"
+
+
+def local_midnight(day: str) -> str:
+    """The instant a local date starts in the workspace's time zone."""
+    return f"(({day})::timestamp AT TIME ZONE %(tz)s)"
+
+
+# Today's local date in the workspace's time zone.
+TODAY = "(now() AT TIME ZONE %(tz)s)::date"
