@@ -60,17 +60,6 @@ class CheckoutAbandonmentRate(EventCountKpi):
         return f"{of} - {counted}"
 
 
-def _user_days(segment, since: str, until: str) -> str:
-    """Distinct (user, segment, local day) with at least one event of the user on that day,
-    for the local days [since, until) (SQL date expressions), test customers left out."""
-    return f"""
-        SELECT e.user_external_id AS user_id, {PLAN_SEGMENTS[segment]} AS segment, {local_day('e.occurred_at')} AS day
-        FROM ingestion_event e
-        {customer_of('e', 'user_external_id')}
-        WHERE e.occurred_at >= {local_midnight(since)} AND e.occurred_at < {local_midnight(until)} AND {NOT_TEST_K}
-        GROUP BY 1, 2, 3"""
-
-
 class ActiveUsersKpi(EventKpi):
     """Day rows whose numerator is the day's value and denominator 1, so that a longer
     period's value is the mean of its daily values (stickiness: Σ DAU / Σ MAU)."""
@@ -81,28 +70,45 @@ class ActiveUsersKpi(EventKpi):
     def day_sql(self, segment):
         # Each user's activity is read once: from each of their active days to the next one
         # (or to the end of the window, whichever comes first), they count in the WAU (7 days)
-        # and MAU (30 days) of every day; DAU just on the day. These spans become +1 / −1
-        # changes per day whose running sum is the number of active users of each day. Every
-        # day of [since, until) up to today where the segment has a monthly active user gets a
-        # row (DAU and WAU may be 0 on it), so all four KPIs average over the same days.
+        # and MAU (30 days) of every day. So each active day adds 1 to the WAU and MAU from that
+        # day on, and takes it off again from the span's end: the running sums of these
+        # changes per day are the WAU and MAU of each day; DAU is the day's count. Every day of
+        # [since, until) up to today where the segment has a monthly active user gets a row
+        # (DAU and WAU may be 0 on it), so all four KPIs average over the same days.
         return f"""
-            WITH activity AS (
-                SELECT segment, day, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next_day
-                FROM ({_user_days(segment, "%(since)s::date - 29", "%(until)s::date")}) user_days
+            WITH user_days AS (
+                -- Distinct (user, local day) with an event, from 29 days before the range. Users
+                -- sort by bytes (COLLATE "C"): only equal ids matter, and it is much cheaper.
+                SELECT e.user_external_id COLLATE "C" AS user_id, {local_day('e.occurred_at')} AS day
+                FROM ingestion_event e
+                WHERE e.occurred_at >= {local_midnight("%(since)s::date - 29")}
+                  AND e.occurred_at < {local_midnight("%(until)s::date")}
+                GROUP BY 1, 2
+            ), activity AS (
+                SELECT {PLAN_SEGMENTS[segment]} AS segment, d.day,
+                       least(d.day + 7, lead(d.day) OVER w) AS wau_end, least(d.day + 30, lead(d.day) OVER w) AS mau_end
+                FROM user_days d
+                {customer_of('d', 'user_id')}
+                WHERE {NOT_TEST_K}
+                WINDOW w AS (PARTITION BY d.user_id ORDER BY d.day)
+            ), counts AS (
+                SELECT segment, day, wau_end, mau_end, count(*) AS n, GROUPING(day, wau_end, mau_end) AS set
+                FROM activity
+                GROUP BY GROUPING SETS ((segment, day), (segment, wau_end), (segment, mau_end))
             ), changes AS (
-                SELECT a.segment, c.day, sum(c.dau) AS dau, sum(c.wau) AS wau, sum(c.mau) AS mau
-                FROM activity a
-                CROSS JOIN LATERAL (VALUES (a.day, 1, 1, 1), (a.day + 1, -1, 0, 0),
-                                           (least(a.day + 7, a.next_day), 0, -1, 0),
-                                           (least(a.day + 30, a.next_day), 0, 0, -1)) AS c(day, dau, wau, mau)
+                SELECT segment, coalesce(day, wau_end, mau_end) AS day,
+                       coalesce(sum(n) FILTER (WHERE set = 3), 0) AS active,
+                       coalesce(sum(n) FILTER (WHERE set = 5), 0) AS wau_left,
+                       coalesce(sum(n) FILTER (WHERE set = 6), 0) AS mau_left
+                FROM counts
                 GROUP BY 1, 2
                 UNION ALL
                 SELECT segment, day::date, 0, 0, 0
-                FROM (SELECT DISTINCT segment FROM activity) s,
+                FROM (SELECT DISTINCT segment FROM counts) s,
                      generate_series(%(since)s::date, %(until)s::date - 1, interval '1 day') AS day
             ), daily AS (
-                SELECT segment, day,
-                       sum(sum(dau)) OVER w AS dau, sum(sum(wau)) OVER w AS wau, sum(sum(mau)) OVER w AS mau
+                SELECT segment, day, sum(active) AS dau,
+                       sum(sum(active) - sum(wau_left)) OVER w AS wau, sum(sum(active) - sum(mau_left)) OVER w AS mau
                 FROM changes
                 GROUP BY 1, 2
                 WINDOW w AS (PARTITION BY segment ORDER BY day)

@@ -16,41 +16,44 @@ class RevenueRetention(Kpi):
         # Per (period, customer, product): s = MRR of the month before the period, e = MRR of
         # the period's last month (0 when missing). The period's last month is capped at the
         # latest month of the dataset, so a period still under way is measured to date
-        # instead of counting every customer as cancelled (see docs). The start cohort is the
-        # customers whose s summed over their products is > 0.
+        # instead of counting every customer as cancelled. The start cohort is the customers
+        # whose s summed over their products is > 0.
+        # Hash aggregates only: each revenue row is read as the start (s) or end (e) MRR of the
+        # periods it bounds, then summed per (period, customer, product) and per (period,
+        # customer); MRR is never negative, so the start cohort is the customers whose start
+        # MRR is > 0.
         return f"""
             WITH periods AS (
                 SELECT p.start, (p.start - interval '1 month')::date AS start_month,
                        least((p."end" - interval '1 month')::date, (SELECT max(month) FROM ingestion_revenue)) AS end_month
                 FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS p(start, "end")
-            ), months AS (
+            ), bounds AS (
                 SELECT start, start_month AS month, true AS at_start FROM periods WHERE end_month >= start
                 UNION ALL
                 SELECT start, end_month, false FROM periods WHERE end_month >= start
             ), pairs AS (
-                SELECT m.start, r.customer_external_id AS customer, {PLAN_SEGMENTS[segment]} AS segment,
-                       coalesce(sum(r.mrr) FILTER (WHERE m.at_start), 0) AS s,
-                       coalesce(sum(r.mrr) FILTER (WHERE NOT m.at_start), 0) AS e
-                FROM months m
-                JOIN ingestion_revenue r ON r.month = m.month
-                {customer_of('r', 'customer_external_id')}
-                WHERE {NOT_TEST_K}
-                GROUP BY m.start, r.customer_external_id, r.product, 3
-            ), cohort AS (
-                SELECT *, sum(s) OVER (PARTITION BY start, customer) AS customer_start FROM pairs
-            ), movements AS (
-                SELECT start, segment, sum(s) AS start_mrr,
-                       coalesce(sum(e - s) FILTER (WHERE s > 0 AND e > s), 0) AS upsell,
-                       coalesce(sum(e) FILTER (WHERE s = 0 AND e > 0), 0) AS cross_sell,
-                       coalesce(sum(s - e) FILTER (WHERE s > 0 AND e > 0 AND e < s), 0) AS downgrades,
-                       coalesce(sum(s) FILTER (WHERE s > 0 AND e = 0), 0) AS cancellations
-                FROM cohort
-                WHERE customer_start > 0
+                SELECT b.start, r.customer_external_id AS customer,
+                       sum(r.mrr::float8) FILTER (WHERE b.at_start) AS s, sum(r.mrr::float8) FILTER (WHERE NOT b.at_start) AS e
+                FROM bounds b JOIN ingestion_revenue r ON r.month = b.month
+                GROUP BY b.start, r.customer_external_id, r.product
+            ), customers AS (
+                SELECT start, customer, sum(s) AS start_mrr,
+                       sum(e - s) FILTER (WHERE s > 0 AND e > s) AS upsell,
+                       sum(e) FILTER (WHERE coalesce(s, 0) = 0 AND e > 0) AS cross_sell,
+                       sum(s - e) FILTER (WHERE s > 0 AND e > 0 AND e < s) AS downgrades,
+                       sum(s) FILTER (WHERE s > 0 AND coalesce(e, 0) = 0) AS cancellations
+                FROM pairs
                 GROUP BY 1, 2
+                HAVING sum(s) > 0
             )
-            SELECT start, segment, {self.numerator}, start_mrr,
-                   start_mrr, upsell, cross_sell, downgrades, cancellations
-            FROM movements"""
+            SELECT c.start, {PLAN_SEGMENTS[segment]},
+                   {self.numerator}, sum(c.start_mrr),
+                   sum(c.start_mrr), coalesce(sum(c.upsell), 0), coalesce(sum(c.cross_sell), 0),
+                   coalesce(sum(c.downgrades), 0), coalesce(sum(c.cancellations), 0)
+            FROM customers c
+            {customer_of('c', 'customer')}
+            WHERE {NOT_TEST_K}
+            GROUP BY 1, 2"""
 
 
 @register_kpi
@@ -63,7 +66,7 @@ class NetRevenueRetention(RevenueRetention):
     cross-sell e when s = 0 and e > 0. Equivalently Σ end MRR of the start cohort / R."""
 
     key, label, unit, direction = "net_revenue_retention", "Net revenue retention", "%", HIGHER
-    numerator = "start_mrr + upsell + cross_sell - downgrades - cancellations"
+    numerator = "sum(c.start_mrr + coalesce(c.upsell, 0) + coalesce(c.cross_sell, 0) - coalesce(c.downgrades, 0) - coalesce(c.cancellations, 0))"
 
 
 @register_kpi
@@ -73,4 +76,4 @@ class GrossRevenueRetention(RevenueRetention):
     net revenue retention; never above 100."""
 
     key, label, unit, direction = "gross_revenue_retention", "Gross revenue retention", "%", HIGHER
-    numerator = "start_mrr - downgrades - cancellations"
+    numerator = "sum(c.start_mrr - coalesce(c.downgrades, 0) - coalesce(c.cancellations, 0))"
