@@ -51,3 +51,17 @@ def local_midnight(day: str) -> str:
 
 # Today's local date in the workspace's time zone.
 TODAY = "(now() AT TIME ZONE %(tz)s)::date"
+
+
+def day_number(column: str, first: str, until: str) -> str:
+    """The local day of timestamp ``column`` as a number of days after the local date
+    ``first`` (SQL), for timestamps from ``first`` to before ``until``: a binary search among
+    the local midnights (computed once), much cheaper per row than converting the time zone."""
+    return (f"(width_bucket({column}, ARRAY(SELECT {local_midnight('d::date')} FROM generate_series("
+            f"{first}, {until}, interval '1 day') AS d)) - 1)")
+
+
+def day_in_range(column: str) -> str:
+    """``local_day(column)`` for rows filtered by ``in_days(column)``, found by binary search
+    (``day_number``): for scans of many rows."""
+    return f"(%(since)s::date + {day_number(column, '%(since)s::date', '%(until)s::date')})"

@@ -3,7 +3,7 @@ active users DAU / WAU / MAU and stickiness (#11). An event's user is the custom
 external id it carries: events of test customers are left out, and the segment is that
 customer's plan ('' without one)."""
 from kpis.definitions._sql import (
-    NOT_TEST_K, PLAN_SEGMENTS, TODAY, customer_of, in_days, local_day, local_midnight,
+    NOT_TEST_K, PLAN_SEGMENTS, TODAY, customer_of, day_in_range, day_number, in_days, local_midnight,
 )
 from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
 
@@ -26,7 +26,7 @@ class EventCountKpi(EventKpi):
         of = f"count(*) FILTER (WHERE e.name = ANY(%({self.of})s))"
         extra = f", {counted}" if self.extra_columns else ""
         return f"""
-            SELECT {local_day('e.occurred_at')}, {PLAN_SEGMENTS[segment]}, {self.numerator(counted, of)}, {of}{extra}
+            SELECT {day_in_range('e.occurred_at')}, {PLAN_SEGMENTS[segment]}, {self.numerator(counted, of)}, {of}{extra}
             FROM ingestion_event e
             {customer_of('e', 'user_external_id')}
             WHERE (e.name = ANY(%({self.counted})s) OR e.name = ANY(%({self.of})s))
@@ -60,6 +60,9 @@ class CheckoutAbandonmentRate(EventCountKpi):
         return f"{of} - {counted}"
 
 
+FIRST = "(%(since)s::date - 29)"  # the first day of the 30-day window of the first day
+
+
 class ActiveUsersKpi(EventKpi):
     """Day rows whose numerator is the day's value and denominator 1, so that a longer
     period's value is the mean of its daily values (stickiness: Σ DAU / Σ MAU)."""
@@ -77,16 +80,18 @@ class ActiveUsersKpi(EventKpi):
         # (DAU and WAU may be 0 on it), so all four KPIs average over the same days.
         return f"""
             WITH user_days AS (
-                -- Distinct (user, local day) with an event, from 29 days before the range. Users
-                -- sort by bytes (COLLATE "C"): only equal ids matter, and it is much cheaper.
-                SELECT e.user_external_id COLLATE "C" AS user_id, {local_day('e.occurred_at')} AS day
+                -- Distinct (user, local day) with an event, from 29 days before the range, days
+                -- numbered from there. Users compare by bytes (COLLATE "C"): only equal ids
+                -- matter, and it is much cheaper.
+                SELECT e.user_external_id COLLATE "C" AS user_id,
+                       {day_number('e.occurred_at', FIRST, "%(until)s::date")} AS day
                 FROM ingestion_event e
-                WHERE e.occurred_at >= {local_midnight("%(since)s::date - 29")}
-                  AND e.occurred_at < {local_midnight("%(until)s::date")}
+                WHERE e.occurred_at >= {local_midnight(FIRST)} AND e.occurred_at < {local_midnight("%(until)s::date")}
                 GROUP BY 1, 2
             ), activity AS (
-                SELECT {PLAN_SEGMENTS[segment]} AS segment, d.day,
-                       least(d.day + 7, lead(d.day) OVER w) AS wau_end, least(d.day + 30, lead(d.day) OVER w) AS mau_end
+                SELECT {PLAN_SEGMENTS[segment]} AS segment, {FIRST} + d.day AS day,
+                       {FIRST} + least(d.day + 7, lead(d.day) OVER w) AS wau_end,
+                       {FIRST} + least(d.day + 30, lead(d.day) OVER w) AS mau_end
                 FROM user_days d
                 {customer_of('d', 'user_id')}
                 WHERE {NOT_TEST_K}
