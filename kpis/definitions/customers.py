@@ -11,7 +11,8 @@ class CustomerRetentionRate(Kpi):
     """((E − N) / S) × 100. S = customers active at period start (signed_up_at < start and
     churned_at empty or >= start), E = customers active at period end (signed_up_at < end
     and churned_at empty or >= end), N = customers acquired during the period (start <=
-    signed_up_at < end). Test customers are excluded."""
+    signed_up_at < end). Test customers are excluded. Below 0 when more of the customers
+    acquired in the period churn within it than customers from its start stay."""
 
     key, label, unit, direction = "customer_retention_rate", "Customer retention rate", "%", HIGHER
     dataset, segments = "customers", ("plan",)

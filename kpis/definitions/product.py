@@ -50,7 +50,8 @@ class ConversionRate(EventCountKpi):
 class CheckoutAbandonmentRate(EventCountKpi):
     """(1 − completed checkouts / initiated checkouts) × 100: counts of events (not distinct
     users) by occurred_at; initiated = checkout start events (default checkout_started),
-    completed = conversion events (default purchase). Numerator: initiated − completed."""
+    completed = conversion events (default purchase). Numerator: initiated − completed; below
+    0 when a period has more completed than initiated checkouts."""
 
     key, label, unit, direction = "checkout_abandonment_rate", "Checkout abandonment", "%", LOWER
     counted, of = "conversion_events", "checkout_events"
@@ -67,8 +68,7 @@ class ActiveUsersKpi(EventKpi):
     """Day rows whose numerator is the day's value and denominator 1, so that a longer
     period's value is the mean of its daily values (stickiness: Σ DAU / Σ MAU)."""
 
-    def columns(self) -> str:
-        raise NotImplementedError
+    columns: str  # numerator, denominator
 
     def day_sql(self, segment):
         # Each user's activity is read once: from each of their active days to the next one
@@ -118,44 +118,32 @@ class ActiveUsersKpi(EventKpi):
                 GROUP BY 1, 2
                 WINDOW w AS (PARTITION BY segment ORDER BY day)
             )
-            SELECT day, segment, {self.columns()}
+            SELECT day, segment, {self.columns}
             FROM daily
             WHERE day >= %(since)s AND day < %(until)s AND day <= {TODAY} AND mau > 0"""
 
 
+def _active_users_doc(window: str) -> str:
+    return (f"Distinct users with at least one event {window} (test customers left out); for a period "
+            f"longer than a day, the mean of the daily values over its days.")
+
+
 @register_kpi
 class DailyActiveUsers(ActiveUsersKpi):
-    """Distinct users with at least one event on the local day (test customers left out);
-    for a period longer than a day, the mean of the daily values over its days."""
-
-    key, label, unit, direction, scale = "dau", "Daily active users", "users", HIGHER, 1.0
-
-    def columns(self):
-        return "dau, 1"
+    __doc__ = _active_users_doc("on the local day")
+    key, label, unit, direction, scale, columns = "dau", "Daily active users", "users", HIGHER, 1.0, "dau, 1"
 
 
 @register_kpi
 class WeeklyActiveUsers(ActiveUsersKpi):
-    """Distinct users with at least one event in the 7 local days ending on the day (test
-    customers left out); for a period longer than a day, the mean of the daily values over
-    its days."""
-
-    key, label, unit, direction, scale = "wau", "Weekly active users", "users", HIGHER, 1.0
-
-    def columns(self):
-        return "wau, 1"
+    __doc__ = _active_users_doc("in the 7 local days ending on the day")
+    key, label, unit, direction, scale, columns = "wau", "Weekly active users", "users", HIGHER, 1.0, "wau, 1"
 
 
 @register_kpi
 class MonthlyActiveUsers(ActiveUsersKpi):
-    """Distinct users with at least one event in the 30 local days ending on the day (test
-    customers left out); for a period longer than a day, the mean of the daily values over
-    its days."""
-
-    key, label, unit, direction, scale = "mau", "Monthly active users", "users", HIGHER, 1.0
-
-    def columns(self):
-        return "mau, 1"
+    __doc__ = _active_users_doc("in the 30 local days ending on the day")
+    key, label, unit, direction, scale, columns = "mau", "Monthly active users", "users", HIGHER, 1.0, "mau, 1"
 
 
 @register_kpi
@@ -163,7 +151,4 @@ class Stickiness(ActiveUsersKpi):
     """DAU / MAU × 100; for a period longer than a day, the mean DAU / the mean MAU over its
     days × 100 (= Σ DAU / Σ MAU)."""
 
-    key, label, unit, direction = "stickiness", "Stickiness (DAU / MAU)", "%", HIGHER
-
-    def columns(self):
-        return "dau, mau"
+    key, label, unit, direction, columns = "stickiness", "Stickiness (DAU / MAU)", "%", HIGHER, "dau, mau"

@@ -7,34 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django_tenants.utils import tenant_context
 
-from kpis.models import KpiSettings, KpiSnapshot
+from kpis.models import KpiSettings
 from kpis.registry import KPIS
-from kpis.services import kpis_compute
-
-
-def customer(external_id, signed_up_at, plan="", churned_at="", is_test="false"):
-    return {"external_id": external_id, "signed_up_at": signed_up_at, "plan": plan, "churned_at": churned_at,
-            "is_test": is_test}
-
-
-def event(external_id, user, occurred_at, name="visit"):
-    return {"external_id": external_id, "user_external_id": user, "name": name, "occurred_at": occurred_at}
-
-
-@pytest.fixture
-def snapshot(workspace):
-    with tenant_context(workspace):
-        yield lambda key, kind, start, segment_kind="", segment="": KpiSnapshot.objects.filter(
-            kpi=key, period_kind=kind, period_start=start, segment_kind=segment_kind, segment=segment).first()
-
-
-def value(snapshot):
-    return None if snapshot is None else round(snapshot.value, 4)
-
-
-def compute(workspace, since, until, *keys):
-    with tenant_context(workspace):
-        kpis_compute(since=since, until=until, keys=list(keys))
+from tests.kpis.helpers import customer, event, value
 
 
 def test_formulas_without_a_database():
@@ -65,9 +40,9 @@ CUSTOMERS = [
 
 
 @pytest.fixture
-def retention(workspace, load, snapshot):
+def retention(load, compute, snapshot):
     load("customers", CUSTOMERS)
-    compute(workspace, date(2025, 11, 1), date(2026, 5, 1), "customer_retention_rate")
+    compute(date(2025, 11, 1), date(2026, 5, 1), "customer_retention_rate")
     return lambda kind, start, *segment: snapshot("customer_retention_rate", kind, start, *segment)
 
 
@@ -132,10 +107,10 @@ ACTIVATIONS = [
 
 
 @pytest.fixture
-def activation(workspace, load, snapshot):
+def activation(load, compute, snapshot):
     load("customers", SIGN_UPS)
     load("events", ACTIVATIONS)
-    compute(workspace, date(2026, 6, 1), date(2026, 8, 1), "activation_rate")
+    compute(date(2026, 6, 1), date(2026, 8, 1), "activation_rate")
     return lambda kind, start, *segment: snapshot("activation_rate", kind, start, *segment)
 
 
@@ -151,10 +126,10 @@ def test_activation_rate(activation):
     assert activation("month", date(2026, 7, 1)) is None  # no sign-ups in July
 
 
-def test_activation_window_setting(workspace, activation):
+def test_activation_window_setting(workspace, compute, activation):
     with tenant_context(workspace):
         KpiSettings.objects.update(activation_window_days=8)
-    compute(workspace, date(2026, 6, 1), date(2026, 7, 1), "activation_rate")
+    compute(date(2026, 6, 1), date(2026, 7, 1), "activation_rate")
     assert value(activation("month", date(2026, 6, 1))) == 80.0  # u2 now activated in time
 
 
@@ -181,10 +156,10 @@ COHORT_EVENTS = [
 ]
 
 
-def test_retention_cohorts(workspace, load, snapshot):
+def test_retention_cohorts(load, compute, snapshot):
     load("customers", COHORTS)
     load("events", COHORT_EVENTS)
-    compute(workspace, date(2026, 9, 1), date(2026, 10, 1), "retention_d1", "retention_d7", "retention_d30")
+    compute(date(2026, 9, 1), date(2026, 10, 1), "retention_d1", "retention_d7", "retention_d30")
     september, first = date(2026, 9, 1), date(2026, 9, 1)
     # Cohort of 1 September: r1, r2, r3. D1: r1, r2. D7: r1 (r2 came back on d + 8). D30: r1.
     assert value(snapshot("retention_d1", "day", first)) == round(2 / 3 * 100, 4)
@@ -200,12 +175,12 @@ def test_retention_cohorts(workspace, load, snapshot):
     assert snapshot("retention_d1", "day", date(2026, 9, 2)) is None  # nobody signed up
 
 
-def test_retention_leaves_out_days_not_yet_reached(workspace, load, snapshot):
+def test_retention_leaves_out_days_not_yet_reached(workspace, load, compute, snapshot):
     today = datetime.now(ZoneInfo(workspace.time_zone)).date()
     yesterday, ten_days_ago = today - timedelta(days=1), today - timedelta(days=10)
     load("customers", [customer("n1", f"{yesterday}T10:00"), customer("n2", f"{ten_days_ago}T10:00")])
     load("events", [event("x1", "n1", f"{today}T00:00:01")])
-    compute(workspace, today - timedelta(days=40), today + timedelta(days=1), "retention_d1", "retention_d7",
+    compute(today - timedelta(days=40), today + timedelta(days=1), "retention_d1", "retention_d7",
             "retention_d30")
     # Yesterday's cohort: d + 1 is today, counted; d + 7 and d + 30 are after today, left out.
     assert value(snapshot("retention_d1", "day", yesterday)) == 100.0

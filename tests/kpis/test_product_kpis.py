@@ -7,35 +7,15 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from kpis.models import KpiSettings, KpiSnapshot
+from kpis.models import KpiSettings
 from kpis.registry import KPIS
-from kpis.services import kpis_compute
+from tests.kpis.helpers import event, value
 
 CUSTOMERS = [
     {"external_id": "p1", "signed_up_at": "2025-01-01T10:00", "plan": "pro"},
     {"external_id": "p2", "signed_up_at": "2025-01-01T10:00", "plan": "basic"},
     {"external_id": "pt", "signed_up_at": "2025-01-01T10:00", "plan": "pro", "is_test": "true"},
 ]
-
-
-def event(external_id, user, occurred_at, name="visit"):
-    return {"external_id": external_id, "user_external_id": user, "name": name, "occurred_at": occurred_at}
-
-
-@pytest.fixture
-def snapshot(workspace):
-    with tenant_context(workspace):
-        yield lambda key, kind, start, segment_kind="", segment="": KpiSnapshot.objects.filter(
-            kpi=key, period_kind=kind, period_start=start, segment_kind=segment_kind, segment=segment).first()
-
-
-def value(snapshot):
-    return None if snapshot is None else round(snapshot.value, 4)
-
-
-def compute(workspace, since, until, *keys):
-    with tenant_context(workspace):
-        kpis_compute(since=since, until=until, keys=list(keys))
 
 
 def test_formulas_without_a_database():
@@ -68,10 +48,10 @@ EVENTS = [
 
 
 @pytest.fixture
-def conversions(workspace, load):
+def conversions(load, compute):
     load("customers", CUSTOMERS)
     load("events", EVENTS)
-    compute(workspace, date(2026, 2, 1), date(2026, 5, 1), "conversion_rate", "checkout_abandonment_rate")
+    compute(date(2026, 2, 1), date(2026, 5, 1), "conversion_rate", "checkout_abandonment_rate")
 
 
 def test_conversion_rate(conversions, snapshot):
@@ -86,10 +66,10 @@ def test_conversion_rate(conversions, snapshot):
     assert snapshot("conversion_rate", "month", date(2026, 2, 1)) is None  # no events: no value
 
 
-def test_conversion_event_names_are_settings(workspace, conversions, snapshot):
+def test_conversion_event_names_are_settings(workspace, compute, conversions, snapshot):
     with tenant_context(workspace):
         KpiSettings.objects.update(visit_events=["visit", "pageview"])
-    compute(workspace, date(2026, 3, 1), date(2026, 4, 1), "conversion_rate")
+    compute(date(2026, 3, 1), date(2026, 4, 1), "conversion_rate")
     assert value(snapshot("conversion_rate", "month", date(2026, 3, 1))) == round(2 / 6 * 100, 4)  # g1 counts
 
 
@@ -102,7 +82,7 @@ def test_checkout_abandonment_rate(conversions, snapshot):
     assert value(snapshot("checkout_abandonment_rate", "day", date(2026, 3, 31))) == 0.0  # c3, b2
 
 
-def test_conversion_seed_example(workspace, snapshot):
+def test_conversion_seed_example(workspace, compute, snapshot):
     # kpis.md: 4,000 purchases over 200,000 visits = 2%, spread over May 2026.
     with tenant_context(workspace), connection.cursor() as cursor:
         cursor.execute("""
@@ -112,7 +92,7 @@ def test_conversion_seed_example(workspace, snapshot):
                    timestamptz '2026-05-01 00:00+02' + (i % 31) * interval '1 day' + (i % 86400) * interval '1 second',
                    '{}', '', '{}', now()
             FROM generate_series(1, 204000) AS i""")
-    compute(workspace, date(2026, 5, 1), date(2026, 6, 1), "conversion_rate")
+    compute(date(2026, 5, 1), date(2026, 6, 1), "conversion_rate")
     may = snapshot("conversion_rate", "month", date(2026, 5, 1))
     assert (may.numerator, may.denominator, may.value) == (4_000, 200_000, 2.0)
 
@@ -132,10 +112,10 @@ ACTIVITY = [
 
 
 @pytest.fixture
-def active(workspace, load):
+def active(load, compute):
     load("customers", CUSTOMERS)
     load("events", ACTIVITY)
-    compute(workspace, date(2026, 3, 1), date(2026, 6, 1), "dau", "wau", "mau", "stickiness")
+    compute(date(2026, 3, 1), date(2026, 6, 1), "dau", "wau", "mau", "stickiness")
 
 
 def test_daily_values(active, snapshot):

@@ -3,11 +3,10 @@ hand. Start MRR = the month before the period; end MRR = the period's last month
 from datetime import date
 
 import pytest
-from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSnapshot
 from kpis.registry import KPIS
-from kpis.services import kpis_compute
+from tests.kpis.helpers import value
 
 NRR, GRR = "net_revenue_retention", "gross_revenue_retention"
 
@@ -48,17 +47,11 @@ REVENUE = [
 
 
 @pytest.fixture
-def snapshot(workspace, load):
+def snapshot(load, compute, snapshot):
     load("customers", CUSTOMERS)
     load("revenue", REVENUE)
-    with tenant_context(workspace):
-        kpis_compute(since=date(2025, 11, 1), until=date(2026, 6, 1), keys=[NRR, GRR])
-        yield lambda key, kind, start, segment_kind="", segment="": KpiSnapshot.objects.filter(
-            kpi=key, period_kind=kind, period_start=start, segment_kind=segment_kind, segment=segment).first()
-
-
-def value(snapshot):
-    return None if snapshot is None else round(snapshot.value, 4)
+    compute(date(2025, 11, 1), date(2026, 6, 1), NRR, GRR)
+    return snapshot
 
 
 def test_formulas_without_a_database():
