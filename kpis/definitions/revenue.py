@@ -16,21 +16,20 @@ class RevenueRetention(Kpi):
         # Per (period, customer, product): s = MRR of the month before the period, e = MRR of
         # the period's last month (0 when missing). The period's last month is capped at the
         # latest month of the dataset, so a period still under way is measured to date
-        # instead of counting every customer as cancelled. The start cohort is the customers
-        # whose s summed over their products is > 0.
-        # Hash aggregates only: each revenue row is read as the start (s) or end (e) MRR of the
-        # periods it bounds, then summed per (period, customer, product) and per (period,
-        # customer); MRR is never negative, so the start cohort is the customers whose start
-        # MRR is > 0.
+        # instead of counting every customer as cancelled. Hash aggregates only: each revenue
+        # row is read as the s or e of the periods it bounds, summed per (period, customer,
+        # product), then per (period, customer). MRR is never negative, so the start cohort
+        # is the customers whose start MRR summed over their products is > 0.
         return f"""
-            WITH periods AS (
-                SELECT p.start, (p.start - interval '1 month')::date AS start_month,
-                       least((p."end" - interval '1 month')::date, (SELECT max(month) FROM ingestion_revenue)) AS end_month
-                FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS p(start, "end")
-            ), bounds AS (
-                SELECT start, start_month AS month, true AS at_start FROM periods WHERE end_month >= start
-                UNION ALL
-                SELECT start, end_month, false FROM periods WHERE end_month >= start
+            WITH bounds AS (
+                -- A period whose (capped) end month is before it has no data: no row.
+                SELECT p.start, m.month, m.at_start
+                FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS p(start, "end"),
+                     LATERAL (SELECT (p.start - interval '1 month')::date AS start_month,
+                                     least((p."end" - interval '1 month')::date,
+                                           (SELECT max(month) FROM ingestion_revenue)) AS end_month) AS b,
+                     LATERAL (VALUES (b.start_month, true), (b.end_month, false)) AS m(month, at_start)
+                WHERE b.end_month >= p.start
             ), pairs AS (
                 SELECT b.start, r.customer_external_id AS customer,
                        sum(r.mrr::float8) FILTER (WHERE b.at_start) AS s, sum(r.mrr::float8) FILTER (WHERE NOT b.at_start) AS e
