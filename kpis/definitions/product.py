@@ -81,21 +81,24 @@ class ActiveUsersKpi(EventKpi):
         return f"""
             WITH user_days AS (
                 -- Distinct (user, local day) with an event, from 29 days before the range, days
-                -- numbered from there. Users compare by bytes (COLLATE "C"): only equal ids
-                -- matter, and it is much cheaper.
-                SELECT e.user_external_id COLLATE "C" AS user_id,
-                       {day_number('e.occurred_at', FIRST, "%(until)s::date")} AS day
-                FROM ingestion_event e
-                WHERE e.occurred_at >= {local_midnight(FIRST)} AND e.occurred_at < {local_midnight("%(until)s::date")}
-                GROUP BY 1, 2
+                -- numbered from there, each with the user's next active day. The
+                -- (user_external_id, occurred_at) index gives the events in user order: only
+                -- each user's few rows get sorted (incremental sort), for the grouping and the
+                -- window alike.
+                SELECT user_id, day, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next_day
+                FROM (SELECT e.user_external_id AS user_id,
+                             {day_number('e.occurred_at', FIRST, "%(until)s::date")} AS day
+                      FROM ingestion_event e
+                      WHERE e.occurred_at >= {local_midnight(FIRST)}
+                        AND e.occurred_at < {local_midnight("%(until)s::date")}
+                      GROUP BY 1, 2) distinct_days
             ), activity AS (
                 SELECT {PLAN_SEGMENTS[segment]} AS segment, {FIRST} + d.day AS day,
-                       {FIRST} + least(d.day + 7, lead(d.day) OVER w) AS wau_end,
-                       {FIRST} + least(d.day + 30, lead(d.day) OVER w) AS mau_end
+                       {FIRST} + least(d.day + 7, d.next_day) AS wau_end,
+                       {FIRST} + least(d.day + 30, d.next_day) AS mau_end
                 FROM user_days d
                 {customer_of('d', 'user_id')}
                 WHERE {NOT_TEST_K}
-                WINDOW w AS (PARTITION BY d.user_id ORDER BY d.day)
             ), counts AS (
                 SELECT segment, day, wau_end, mau_end, count(*) AS n, GROUPING(day, wau_end, mau_end) AS set
                 FROM activity
