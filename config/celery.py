@@ -31,6 +31,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=41),
         "args": ("ingestion.imports_cleanup",),
     },
+    # KPI snapshots: the days changed by imports, the current periods, everything nightly.
+    "kpis-touched": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"), "args": ("kpis.recompute_touched",)},
+    "kpis-current-hourly": {"task": "tenants.fan_out", "schedule": crontab(minute=7), "args": ("kpis.recompute_current",)},
+    "kpis-all-nightly": {"task": "tenants.fan_out", "schedule": crontab(hour=2, minute=23), "args": ("kpis.recompute_all",)},
+    # Safety net for mentions left unscored (scoring is queued after each import).
+    "score-mentions-nightly": {"task": "tenants.fan_out", "schedule": crontab(hour=2, minute=11),
+                               "args": ("ingestion.mentions_score_sentiment",)},
     # Re-queue imports whose worker died (running, lock free) or whose message was lost.
     "resume-interrupted-imports": {
         "task": "tenants.fan_out",

@@ -4,12 +4,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 
 from ingestion.api import DatasetRecordsView, ImportDetailView, ImportListView, ImportRejectedRowsView
+from kpis import views as kpi_views
+from kpis.api import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
 from tenants import api, views
 
 api_v1 = [
     path("workspace", api.WorkspaceView.as_view(), name="workspace"),
     path("members", api.MemberListView.as_view(), name="members"),
     path("datasets/<str:dataset>/records", DatasetRecordsView.as_view(), name="dataset-records"),
+    path("kpis", KpiListView.as_view(), name="kpis"),
+    path("kpis/recompute", RecomputeView.as_view(), name="kpi-recompute"),
+    path("kpis/recompute/<uuid:pk>", RecomputeDetailView.as_view(), name="kpi-recompute-detail"),
+    path("kpis/<str:key>", KpiDetailView.as_view(), name="kpi"),
     path("imports", ImportListView.as_view(), name="imports"),
     path("imports/<uuid:pk>", ImportDetailView.as_view(), name="import"),
     path("imports/<uuid:pk>/rejected.csv", ImportRejectedRowsView.as_view(), name="import-rejected"),
@@ -18,7 +24,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", kpi_views.dashboard, name="dashboard"),
+    path("", include("kpis.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),
     path("", include("tenants.workspace.urls")),

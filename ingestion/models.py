@@ -135,6 +135,13 @@ class SocialMention(Record):
     # Empty: the workspace's own brand.
     brand = models.CharField(max_length=255, blank=True)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+    # Set by the app, never by an import (they are not dataset fields, so the upsert neither
+    # writes nor compares them): the sentiment of a mention imported without one, scored by
+    # ``ingestion.sentiment``, the VADER compound score, and the md5 of the text scored, so a
+    # changed text is scored again. Database defaults, because imports insert rows in SQL.
+    scored_sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True, db_default="")
+    sentiment_score = models.FloatField(null=True, blank=True)
+    scored_text_md5 = models.CharField(max_length=32, null=True, blank=True)
 
     class Meta:
         constraints = [_key("socialmention", "external_id")]

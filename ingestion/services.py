@@ -23,6 +23,7 @@ from ingestion.copyformat import copy_line, row_converter
 from ingestion.csvfiles import CsvFormat, ImportFileError, Record as CsvRecord, records_read, sniff, utf16_to_utf8
 from ingestion.datasets import DATASETS, Dataset, header_match, row_parse
 from ingestion.models import ColumnMapping, ImportJob, ImportRejection
+from ingestion.signals import records_written
 from tenants.tasking import enqueue
 
 MAX_API_ROWS = 10_000
@@ -205,6 +206,8 @@ def records_ingest(*, dataset: Dataset, items: list, workspace) -> IngestResult:
             line = copy_line(dataset, parsed.values, parsed.extra, defaults=defaults)
         lines.append(line)
     result = records_upsert_lines(dataset=dataset, lines=lines, time_zone=workspace.time_zone)
+    if result.created or result.updated:
+        _records_written(dataset.key)
     return IngestResult(result.created, result.updated, result.unchanged, rejected)
 
 
@@ -566,7 +569,13 @@ def _import_finish(job: ImportJob, *, skipped: int = 0) -> ImportJob:
         status=ImportJob.Status.DONE, total_rows=F("processed_rows") if not skipped else job.processed_rows,
         skipped_rows=skipped, finished_at=timezone.now(), heartbeat_at=timezone.now(), error="")
     job.refresh_from_db()
+    if job.created_rows or job.updated_rows:
+        _records_written(job.dataset)
     return job
+
+
+def _records_written(dataset_key: str) -> None:
+    transaction.on_commit(lambda: records_written.send(sender=ImportJob, dataset=dataset_key))
 
 
 def _import_fail(job: ImportJob, message: str) -> ImportJob:

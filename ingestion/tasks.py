@@ -1,6 +1,7 @@
 from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
+from ingestion.sentiment import mentions_score_sentiment
 from ingestion.services import import_fail, import_job_run, imports_cleanup, imports_resume
 from tenants.tasking import LONG_TASK
 
@@ -28,3 +29,11 @@ def imports_resume_task() -> int:
 @shared_task(name="ingestion.imports_cleanup")
 def imports_cleanup_task() -> int:
     return imports_cleanup()
+
+
+@shared_task(name="ingestion.mentions_score_sentiment", **LONG_TASK)
+def mentions_score_sentiment_task() -> int:
+    """Score the workspace's mentions imported without a sentiment (idempotent: a retry or a
+    second run scores only what is still unscored). Enqueue with tenants.tasking.enqueue
+    after social mentions are written."""
+    return mentions_score_sentiment()

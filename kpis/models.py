@@ -1,4 +1,6 @@
 """KPI snapshots and the workspace's KPI settings (tenant tables)."""
+import uuid
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
@@ -55,3 +57,30 @@ class KpiSettings(models.Model):
             "fcr_include_abandoned": self.fcr_include_abandoned, "sla_target_hours": self.sla_target_hours,
             "business_hours_mttr": self.business_hours_mttr, "voice_channels": self.voice_channels,
         }
+
+
+class KpiRecompute(models.Model):
+    """A recompute of every snapshot requested by a team lead (page button or API), with
+    its progress, for polling."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    kpis_total = models.PositiveSmallIntegerField(default=0)
+    kpis_done = models.PositiveSmallIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def progress(self) -> float:
+        if self.status == self.Status.DONE:
+            return 1.0
+        return round(self.kpis_done / self.kpis_total, 4) if self.kpis_total else 0.0

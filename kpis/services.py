@@ -8,11 +8,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from psycopg.types.json import Jsonb
 from django.utils import timezone
 
-from kpis.models import KpiSettings, KpiSnapshot
+from ingestion.models import TouchedDay
+from kpis.models import KpiRecompute, KpiSettings
 from kpis.periods import period_end, period_start, periods_between
 from kpis.registry import KPIS, Kpi, Query
+from tenants.tasking import enqueue
 
 
 def kpi_settings_get() -> KpiSettings:
@@ -26,29 +29,54 @@ def _query(since: date, until: date) -> Query:
     return Query(since=since, until=until, time_zone=connection.tenant.time_zone, settings=kpi_settings_get().as_params())
 
 
-def _snapshot(kpi: Kpi, kind: str, segment_kind: str, row, now) -> KpiSnapshot:
-    start, segment, numerator, denominator, *extras = row
-    return KpiSnapshot(
-        kpi=kpi.key, period_kind=kind, period_start=start, segment_kind=segment_kind, segment=segment or "",
-        numerator=numerator, denominator=denominator, value=kpi.value(numerator, denominator),
-        extra={name: float(v) for name, v in zip(kpi.extra_columns, extras) if v is not None}, computed_at=now)
+_SNAPSHOT_COLUMNS = ("kpi", "period_kind", "period_start", "segment_kind", "segment", "value", "numerator",
+                     "denominator", "extra", "computed_at")
 
 
-def _replace(kpi: Kpi, kind: str, segment_kind: str, since: date, until: date, rows, now) -> int:
-    KpiSnapshot.objects.filter(kpi=kpi.key, period_kind=kind, segment_kind=segment_kind,
-                               period_start__gte=since, period_start__lt=until).delete()
-    KpiSnapshot.objects.bulk_create([_snapshot(kpi, kind, segment_kind, row, now) for row in rows], batch_size=2000)
+def _replace(kpi: Kpi, kind: str, since: date, until: date, rows, now) -> int:
+    """Replace the snapshots of one KPI and period kind starting in [since, until), every
+    segment kind, with ``rows`` (start, segment kind, segment, numerator, denominator,
+    *extras); values from the KPI's pure formula. Raw DELETE and COPY."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM kpis_kpisnapshot WHERE kpi = %s AND period_kind = %s "
+                       "AND period_start >= %s AND period_start < %s", [kpi.key, kind, since, until])
+        with cursor.copy(f"COPY kpis_kpisnapshot ({', '.join(_SNAPSHOT_COLUMNS)}) FROM STDIN") as copy:
+            for start, segment_kind, segment, numerator, denominator, *extras in rows:
+                extra = {name: float(v) for name, v in zip(kpi.extra_columns, extras) if v is not None}
+                copy.write_row((kpi.key, kind, start, segment_kind, segment or "", kpi.value(numerator, denominator),
+                                numerator, denominator, Jsonb(extra), now))
     return len(rows)
 
 
 def _rollup_sql(kpi: Kpi) -> str:
+    """Weeks, months, quarters or years summed from the day snapshots, every segment kind."""
     extras = "".join(f", sum((extra->>'{name}')::float)" for name in kpi.extra_columns)
     return f"""
-        SELECT date_trunc(%(kind)s, period_start)::date, segment, sum(numerator), sum(denominator){extras}
+        SELECT date_trunc(%(kind)s, period_start)::date, segment_kind, segment, sum(numerator), sum(denominator){extras}
         FROM kpis_kpisnapshot
-        WHERE kpi = %(kpi)s AND period_kind = 'day' AND segment_kind = %(segment_kind)s
-          AND period_start >= %(since)s AND period_start < %(until)s
-        GROUP BY 1, 2"""
+        WHERE kpi = %(kpi)s AND period_kind = 'day' AND period_start >= %(since)s AND period_start < %(until)s
+        GROUP BY 1, 2, 3"""
+
+
+def _day_rows(cursor, kpi: Kpi, query: Query) -> list[tuple]:
+    """The KPI's day rows for every segment kind: (day, segment kind, segment, …)."""
+    if kpi.rows_sql() is not None:
+        # One scan for the whole workspace and every segment (GROUPING SETS).
+        cursor.execute(kpi.grouped_sql(), query.params())
+        return cursor.fetchall()
+    rows = []
+    for segment in (None, *kpi.segments):
+        cursor.execute(kpi.day_sql(segment), query.params())
+        rows += [(day, segment or "", *rest) for day, *rest in cursor.fetchall()]
+    return rows
+
+
+def _period_rows(cursor, kpi: Kpi, query: Query, periods) -> list[tuple]:
+    rows = []
+    for segment in (None, *kpi.segments):
+        cursor.execute(kpi.period_sql(segment), query.params(starts=[p.start for p in periods], ends=[p.end for p in periods]))
+        rows += [(start, segment or "", *rest) for start, *rest in cursor.fetchall()]
+    return rows
 
 
 @transaction.atomic
@@ -59,23 +87,18 @@ def kpi_compute(*, kpi: Kpi, since: date, until: date) -> int:
     with connection.cursor() as cursor:
         # The aggregations sort and hash a period's rows: keep that in memory.
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        for segment in (None, *kpi.segments):
-            segment_kind = segment or ""
+        if kpi.rollup == "sum":
+            written += _replace(kpi, "day", since, until, _day_rows(cursor, kpi, query), now)
+        for kind in kpi.period_kinds:
+            if kind == "day" and kpi.rollup == "sum":
+                continue
+            first, last = period_start(kind, since), period_end(kind, period_start(kind, until - timedelta(days=1)))
             if kpi.rollup == "sum":
-                cursor.execute(kpi.day_sql(segment), query.params())
-                written += _replace(kpi, "day", segment_kind, since, until, cursor.fetchall(), now)
-            for kind in kpi.period_kinds:
-                if kind == "day" and kpi.rollup == "sum":
-                    continue
-                first, last = period_start(kind, since), period_end(kind, period_start(kind, until - timedelta(days=1)))
-                if kpi.rollup == "sum":
-                    cursor.execute(_rollup_sql(kpi), {"kind": kind, "kpi": kpi.key, "segment_kind": segment_kind,
-                                                      "since": first, "until": last})
-                else:
-                    periods = periods_between(kind, first, last)
-                    cursor.execute(kpi.period_sql(segment), query.params(
-                        starts=[p.start for p in periods], ends=[p.end for p in periods]))
-                written += _replace(kpi, kind, segment_kind, first, last, cursor.fetchall(), now)
+                cursor.execute(_rollup_sql(kpi), {"kind": kind, "kpi": kpi.key, "since": first, "until": last})
+                rows = cursor.fetchall()
+            else:
+                rows = _period_rows(cursor, kpi, query, periods_between(kind, first, last))
+            written += _replace(kpi, kind, first, last, rows, now)
     return written
 
 
@@ -83,3 +106,83 @@ def kpis_compute(*, since: date, until: date, keys: list[str] | None = None) -> 
     """Recompute the given KPIs (default: all) for [since, until), each in its own
     transaction."""
     return sum(kpi_compute(kpi=KPIS[key], since=since, until=until) for key in (keys or list(KPIS)))
+
+
+def _ranges(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as half-open ranges of consecutive days."""
+    ranges: list[list[date]] = []
+    for day in sorted(set(days)):
+        if ranges and day == ranges[-1][1]:
+            ranges[-1][1] = day + timedelta(days=1)
+        else:
+            ranges.append([day, day + timedelta(days=1)])
+    return [(a, b) for a, b in ranges]
+
+
+def kpis_recompute_touched() -> int:
+    """Recompute the KPIs whose input data changed, for just the days it touched (the
+    TouchedDay rows written by imports and the records API), then forget those days.
+    Returns the snapshot rows written."""
+    touched = list(TouchedDay.objects.values_list("id", "dataset", "day"))
+    if not touched:
+        return 0
+    settings, written = kpi_settings_get().as_params(), 0
+    for kpi in KPIS.values():
+        inputs = {kpi.dataset, *kpi.datasets}
+        before, after = kpi.reach(settings)
+        days = [day + timedelta(days=shift) for _, dataset, day in touched if dataset in inputs
+                for shift in range(-before, after + 1)]
+        for since, until in _ranges(days):
+            written += kpi_compute(kpi=kpi, since=since, until=until)
+    TouchedDay.objects.filter(id__in=[row[0] for row in touched]).delete()
+    return written
+
+
+def kpis_recompute_current(*, today: date | None = None) -> int:
+    """Recompute the current day, week and month (and so the current quarter and year,
+    rolled up from days): hourly, for KPIs that move with time alone."""
+    today = today or timezone.localdate()
+    since = min(period_start("week", today), period_start("month", today))
+    return kpis_compute(since=since, until=today + timedelta(days=1))
+
+
+def kpis_recompute_all(*, recompute: KpiRecompute | None = None) -> int:
+    """Recompute every KPI over every day holding data (nightly, and on request). With a
+    ``recompute`` job, its progress is saved after each KPI."""
+    from kpis.selectors import data_days
+
+    bounds = data_days()
+    keys = list(KPIS)
+    if recompute is not None:
+        KpiRecompute.objects.filter(pk=recompute.pk).update(
+            status=KpiRecompute.Status.RUNNING, started_at=timezone.now(), kpis_total=len(keys), kpis_done=0)
+    written = 0
+    for done, key in enumerate(keys, start=1):
+        if bounds:
+            written += kpi_compute(kpi=KPIS[key], since=bounds[0], until=bounds[1])
+        if recompute is not None:
+            KpiRecompute.objects.filter(pk=recompute.pk).update(kpis_done=done, rows_written=written)
+    if recompute is not None:
+        KpiRecompute.objects.filter(pk=recompute.pk).update(status=KpiRecompute.Status.DONE, finished_at=timezone.now())
+    return written
+
+
+@transaction.atomic
+def kpi_recompute_request() -> KpiRecompute:
+    """Queue a full recompute of the workspace's snapshots (the "recompute now" button)."""
+    from kpis.tasks import recompute
+
+    job = KpiRecompute.objects.create()
+    enqueue(recompute, str(job.pk))
+    return job
+
+
+def kpi_recompute_run(*, recompute_id: str) -> None:
+    job = KpiRecompute.objects.filter(pk=recompute_id).first()
+    if job is not None and job.status in (KpiRecompute.Status.QUEUED, KpiRecompute.Status.RUNNING):
+        kpis_recompute_all(recompute=job)
+
+
+def kpi_recompute_fail(*, recompute_id: str, message: str) -> None:
+    KpiRecompute.objects.filter(pk=recompute_id).exclude(status=KpiRecompute.Status.DONE).update(
+        status=KpiRecompute.Status.FAILED, error=message, finished_at=timezone.now())

@@ -63,6 +63,20 @@ class DatasetLoad:
     seconds: float
 
 
+def demo_kpis_compute(*, workspace: Workspace) -> tuple[int, int]:
+    """Score the demo's mentions without a sentiment and compute every KPI snapshot, so the
+    dashboard is full on first sign-in. Returns (mentions scored, snapshot rows)."""
+    from ingestion.models import TouchedDay
+    from ingestion.sentiment import mentions_score_sentiment
+    from kpis.services import kpis_recompute_all
+
+    with tenant_context(workspace):
+        scored = mentions_score_sentiment()
+        written = kpis_recompute_all()
+        TouchedDay.objects.all().delete()  # all computed already
+    return scored, written
+
+
 def demo_data_load(*, workspace: Workspace, world: World,
                    progress: Callable[[DatasetLoad], None] | None = None) -> list[DatasetLoad]:
     """Make the workspace's six datasets hold exactly ``world``'s data. Rows go through the

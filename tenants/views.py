@@ -5,7 +5,6 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_tenants.utils import tenant_context
 
-from tenants.accounts.decorators import member_required
 from tenants.forms import FindWorkspaceForm, SignupForm, form_add_errors
 from tenants.health import health_report
 from tenants.selectors import workspace_get_by_slug
@@ -55,8 +54,3 @@ def healthz(request):
     return JsonResponse(report, status=200 if ok else 503)
 
 
-@member_required
-def dashboard(request):
-    from tenants.accounts.selectors import workspace_setup_counts
-
-    return render(request, "dashboard.html", workspace_setup_counts())

@@ -37,6 +37,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "chartkick.django",  # only its static files: Chart.js and Chartkick, served locally
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

@@ -13,6 +13,19 @@ class ConversationKpi(Kpi):
     segments = CONVERSATION_SEGMENT_KEYS
 
 
+def conversation_rows(day: str, numerator: str, denominator: str, where: str,
+                      source: str = "ingestion_conversation c") -> str:
+    """Per-conversation contributions (day, segment columns, numerator, denominator) of
+    the non-test conversations of ``source`` matching ``where``."""
+    # Byte-wise collation: grouping by these text columns then compares bytes, not
+    # locale-aware strings (several times faster; the order is never shown).
+    columns = ", ".join(f'{CONVERSATION_SEGMENTS[key]} COLLATE "C" AS {key}' for key in CONVERSATION_SEGMENT_KEYS)
+    return f"""
+        SELECT {local_day(day)} AS day, {columns}, {numerator} AS numerator, {denominator} AS denominator
+        FROM {source}
+        WHERE {in_days(day)} AND {not_test_customer('c')} AND {where}"""
+
+
 @register_kpi
 class ConversationAbandonmentRate(ConversationKpi):
     """Abandoned conversations / conversations initiated in the period × 100, by created_at;
@@ -20,13 +33,8 @@ class ConversationAbandonmentRate(ConversationKpi):
 
     key, label, unit, direction = "conversation_abandonment_rate", "Conversation abandonment", "%", LOWER
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE c.abandoned), count(*)
-            FROM ingestion_conversation c
-            WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.created_at", "c.abandoned::int", "1", "TRUE")
 
 
 @register_kpi
@@ -36,12 +44,8 @@ class MeanTimeToResolution(ConversationKpi):
 
     key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]}, sum({HOURS}), count(*)
-            FROM ingestion_conversation c
-            WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.resolved_at", HOURS, "1", "c.resolved_at IS NOT NULL")
 
 
 @register_kpi
@@ -51,13 +55,9 @@ class FirstResponseTime(ConversationKpi):
 
     key, label, unit, direction, scale = "first_response_time", "First response time", "hours", LOWER, 1.0
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   sum(EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0), count(*)
-            FROM ingestion_conversation c
-            WHERE c.first_response_at IS NOT NULL AND {in_days('c.created_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.created_at", "EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0",
+                                 "1", "c.first_response_at IS NOT NULL")
 
 
 @register_kpi
@@ -67,13 +67,9 @@ class SlaAttainment(ConversationKpi):
 
     key, label, unit, direction = "sla_attainment", "Resolution SLA attainment", "%", HIGHER
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT {local_day('c.resolved_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE {HOURS} <= %(sla_target_hours)s), count(*)
-            FROM ingestion_conversation c
-            WHERE c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')} AND {not_test_customer('c')}
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return conversation_rows("c.resolved_at", f"({HOURS} <= %(sla_target_hours)s)::int", "1",
+                                 "c.resolved_at IS NOT NULL")
 
 
 @register_kpi
@@ -86,24 +82,24 @@ class FirstContactResolution(ConversationKpi):
 
     key, label, unit, direction = "first_contact_resolution", "First contact resolution", "%", HIGHER
 
-    def day_sql(self, segment):
-        # The first later conversation of the same customer: a window over the customer's
-        # conversations from the period on (strictly later: RANGE from 1 µs after).
-        return f"""
-            WITH opened AS (
-                SELECT c.*, min(c.created_at) OVER (
-                    PARTITION BY c.customer_external_id ORDER BY c.created_at
-                    RANGE BETWEEN '1 microsecond' FOLLOWING AND UNBOUNDED FOLLOWING) AS next_created
-                FROM ingestion_conversation c
-                WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)
-            )
-            SELECT {local_day('c.created_at')}, {CONVERSATION_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
-                                    AND (c.customer_external_id = '' OR c.next_created IS NULL
-                                         OR c.next_created > c.resolved_at
-                                            + make_interval(days => %(repeat_contact_window_days)s))),
-                   count(*)
-            FROM opened c
-            WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
-              AND (%(fcr_include_abandoned)s OR NOT c.abandoned)
-            GROUP BY 1, 2"""
+    def reach(self, settings):
+        # A conversation opened on a day can make one opened up to the window (plus the
+        # time that one took to resolve: a month is allowed) earlier a repeat contact.
+        return settings["repeat_contact_window_days"] + 31, 0
+
+    def rows_sql(self):
+        # The customer's next conversation strictly after this one: the first row of the
+        # frame starting 1 µs after it (first_value moves the frame head forward: linear,
+        # unlike min() over the frame), over the customer's conversations from the period on.
+        one_contact = """(c.resolved_at IS NOT NULL AND c.contacts = 1 AND NOT c.reopened
+                          AND (c.customer_external_id = '' OR c.next_created IS NULL
+                               OR c.next_created > c.resolved_at + make_interval(days => %(repeat_contact_window_days)s)))::int"""
+        opened = """(
+            SELECT c.*, first_value(c.created_at) OVER (
+                       PARTITION BY c.customer_external_id COLLATE "C" ORDER BY c.created_at
+                       RANGE BETWEEN '1 microsecond' FOLLOWING AND UNBOUNDED FOLLOWING) AS next_created
+            FROM ingestion_conversation c
+            WHERE c.created_at >= (%(since)s::timestamp AT TIME ZONE %(tz)s)
+        ) c"""
+        return conversation_rows("c.created_at", one_contact, "1", "(%(fcr_include_abandoned)s OR NOT c.abandoned)",
+                                 source=opened)

@@ -5,6 +5,9 @@ occurs on it."""
 from kpis.definitions._sql import PLAN_SEGMENTS, TODAY, in_days, local_day, local_midnight
 from kpis.registry import HIGHER, Kpi, register_kpi
 
+# How far after a changed day customer retention can change: every later period (ten years).
+LATER_PERIODS_DAYS = 3660
+
 
 @register_kpi
 class CustomerRetentionRate(Kpi):
@@ -19,6 +22,10 @@ class CustomerRetentionRate(Kpi):
     rollup = "period"
     extra_columns = ("start_customers", "end_customers", "acquired")
 
+    def reach(self, settings):
+        # A customer's sign-up or churn changes the states at every later boundary.
+        return 0, LATER_PERIODS_DAYS
+
     def period_sql(self, segment):
         # Every state is a count of customers before a boundary t: signed up before t, minus
         # those also churned before t (both before t ⟺ greatest(signed_up_at, churned_at) < t).
@@ -29,6 +36,7 @@ class CustomerRetentionRate(Kpi):
             WITH periods AS (
                 SELECT p.start, {local_midnight('p.start')} AS start_at, {local_midnight('p."end"')} AS end_at
                 FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS p(start, "end")
+                WHERE p.start <= {TODAY}  -- a period not yet begun has no value
             ), bounds AS (
                 SELECT array_agg(at ORDER BY at) AS at
                 FROM (SELECT start_at AS at FROM periods UNION SELECT end_at FROM periods) b
@@ -70,6 +78,10 @@ class ActivationRate(Kpi):
     key, label, unit, direction = "activation_rate", "Activation rate", "%", HIGHER
     dataset, datasets, segments = "customers", ("events",), ("plan",)
 
+    def reach(self, settings):
+        # An activation event counts for the sign-ups of the window's days before it.
+        return settings["activation_window_days"] + 1, 0
+
     def day_sql(self, segment):
         return f"""
             WITH new_users AS (
@@ -94,6 +106,10 @@ class RetentionKpi(Kpi):
 
     dataset, datasets, segments = "customers", ("events",), ("plan",)
     after_days: int
+
+    def reach(self, settings):
+        # An event on day d + N retains the cohort of day d.
+        return self.after_days, 0
 
     def day_sql(self, segment):
         day = local_day("k.signed_up_at")

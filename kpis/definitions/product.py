@@ -69,6 +69,11 @@ class ActiveUsersKpi(EventKpi):
     period's value is the mean of its daily values (stickiness: Σ DAU / Σ MAU)."""
 
     columns: str  # numerator, denominator
+    window_days = 1  # the days ending on a day whose activity counts for it
+
+    def reach(self, settings):
+        # An event on a day counts for the rolling windows of the following days.
+        return 0, self.window_days - 1
 
     def day_sql(self, segment):
         # Each user's activity is read once: from each of their active days to the next one
@@ -141,12 +146,14 @@ class DailyActiveUsers(ActiveUsersKpi):
 class WeeklyActiveUsers(ActiveUsersKpi):
     __doc__ = _active_users_doc("in the 7 local days ending on the day")
     key, label, unit, direction, scale, columns = "wau", "Weekly active users", "users", HIGHER, 1.0, "wau, 1"
+    window_days = 7
 
 
 @register_kpi
 class MonthlyActiveUsers(ActiveUsersKpi):
     __doc__ = _active_users_doc("in the 30 local days ending on the day")
     key, label, unit, direction, scale, columns = "mau", "Monthly active users", "users", HIGHER, 1.0, "mau, 1"
+    window_days = 30
 
 
 @register_kpi
@@ -155,3 +162,4 @@ class Stickiness(ActiveUsersKpi):
     days × 100 (= Σ DAU / Σ MAU)."""
 
     key, label, unit, direction, columns = "stickiness", "Stickiness (DAU / MAU)", "%", HIGHER, "dau, mau"
+    window_days = 30

@@ -12,6 +12,10 @@ class RevenueRetention(Kpi):
     extra_columns = ("start_mrr", "upsell", "cross_sell", "downgrades", "cancellations")
     numerator: str  # SQL over the per-period sums below
 
+    def reach(self, settings):
+        # A month's MRR is also the start MRR of the periods beginning the month after.
+        return 0, 31
+
     def period_sql(self, segment):
         # Per (period, customer, product): s = MRR of the month before the period, e = MRR of
         # the period's last month (0 when missing). The period's last month is capped at the

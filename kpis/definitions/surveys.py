@@ -5,12 +5,13 @@ import math
 from kpis.definitions._sql import in_days, local_day, not_test_customer
 from kpis.registry import HIGHER, Kpi, register_kpi
 
-RESPONSE_SEGMENTS = {None: "''", "channel": "r.channel", "agent": "r.agent"}
 
 
-def _responses(kind: str, segment, score: str) -> str:
+def _responses(kind: str, numerator: str, extras: str = "") -> str:
+    """Per-response contributions of the survey responses of ``kind`` (non-test customers)."""
     return f"""
-        SELECT {local_day('r.responded_at')} AS day, {RESPONSE_SEGMENTS[segment]} AS segment, {score} AS score
+        SELECT {local_day('r.responded_at')} AS day, r.channel COLLATE "C" AS channel, r.agent COLLATE "C" AS agent,
+               {numerator} AS numerator, 1 AS denominator{extras}
         FROM ingestion_surveyresponse r
         WHERE r.kind = '{kind}' AND {in_days('r.responded_at')} AND {not_test_customer('r')}"""
 
@@ -24,12 +25,9 @@ class NetPromoterScore(Kpi):
     dataset, datasets, segments = "survey_responses", ("customers",), ("channel", "agent")
     extra_columns = ("promoters", "detractors")
 
-    def day_sql(self, segment):
-        return f"""
-            SELECT day, segment, count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6), count(*),
-                   count(*) FILTER (WHERE score >= 9), count(*) FILTER (WHERE score <= 6)
-            FROM ({_responses('nps', segment, 'r.score')}) responses
-            GROUP BY 1, 2"""
+    def rows_sql(self):
+        return _responses("nps", "(r.score >= 9)::int - (r.score <= 6)::int",
+                          ", (r.score >= 9)::int AS promoters, (r.score <= 6)::int AS detractors")
 
     @staticmethod
     def margin_of_error(promoters: float, detractors: float, responses: float) -> float | None:
@@ -53,17 +51,17 @@ class CustomerSatisfaction(Kpi):
     dataset, datasets, segments = "survey_responses", ("conversations", "customers"), ("channel", "agent")
     extra_columns = ("score_sum",)
 
-    def day_sql(self, segment):
-        conversation_segment = {None: "''", "channel": "c.channel", "agent": "c.agent"}[segment]
+    def rows_sql(self):
+        # A conversation's score counts at resolved_at, or at created_at when unresolved:
+        # two index-friendly branches rather than one condition on coalesce().
         at = "coalesce(c.resolved_at, c.created_at)"
-        return f"""
-            SELECT day, segment, count(*) FILTER (WHERE score >= 4), count(*), sum(score)
-            FROM ({_responses('csat', segment, 'r.score')}
-                  UNION ALL
-                  SELECT {local_day(at)}, {conversation_segment}, c.csat_score
-                  FROM ingestion_conversation c
-                  WHERE c.csat_score IS NOT NULL AND {in_days(at)} AND {not_test_customer('c')}) answers
-            GROUP BY 1, 2"""
+        return f"""{_responses('csat', '(r.score >= 4)::int', ', r.score AS score_sum')}
+            UNION ALL
+            SELECT {local_day(at)}, c.channel COLLATE "C", c.agent COLLATE "C", (c.csat_score >= 4)::int, 1, c.csat_score
+            FROM ingestion_conversation c
+            WHERE c.csat_score IS NOT NULL AND {not_test_customer('c')}
+              AND ((c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')})
+                   OR (c.resolved_at IS NULL AND {in_days('c.created_at')}))"""
 
     @staticmethod
     def margin_of_error(positive: float, responses: float) -> float | None:

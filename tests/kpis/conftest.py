@@ -9,20 +9,20 @@ from kpis.models import KpiSnapshot
 from kpis.services import kpis_compute
 
 
+def load_into(workspace, dataset_key, rows):
+    """Load rows (dicts of CSV-like text) of a dataset into ``workspace`` through the
+    ingestion validator, as an import would; returns the upsert's result."""
+    dataset = DATASETS[dataset_key]
+    tz = zoneinfo.ZoneInfo(workspace.time_zone)
+    parsed = [row_parse(dataset, row, tz=tz) for row in rows]
+    assert all(p.ok for p in parsed), [p.errors for p in parsed if not p.ok]
+    with tenant_context(workspace):
+        return records_upsert(dataset=dataset, rows=[(p.values, p.extra) for p in parsed], currency="EUR")
+
+
 @pytest.fixture
 def load(workspace):
-    """Load rows (dicts of CSV-like text) of a dataset into ``workspace`` through the
-    ingestion validator, as an import would."""
-
-    def load_rows(dataset_key, rows):
-        dataset = DATASETS[dataset_key]
-        tz = zoneinfo.ZoneInfo(workspace.time_zone)
-        parsed = [row_parse(dataset, row, tz=tz) for row in rows]
-        assert all(p.ok for p in parsed), [p.errors for p in parsed if not p.ok]
-        with tenant_context(workspace):
-            records_upsert(dataset=dataset, rows=[(p.values, p.extra) for p in parsed], currency="EUR")
-
-    return load_rows
+    return lambda dataset_key, rows: load_into(workspace, dataset_key, rows)
 
 
 @pytest.fixture

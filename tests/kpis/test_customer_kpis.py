@@ -84,6 +84,14 @@ def test_customer_retention_rate_without_customers_at_start(retention):
     assert retention("month", date(2026, 1, 1)).denominator == 2
 
 
+def test_customer_retention_rate_has_no_value_for_periods_not_yet_begun(workspace, load, compute, snapshot):
+    today = datetime.now(ZoneInfo(workspace.time_zone)).date()
+    load("customers", [customer("x", f"{today - timedelta(days=40)}T10:00")])
+    compute(today - timedelta(days=2), today + timedelta(days=3), "customer_retention_rate")
+    assert value(snapshot("customer_retention_rate", "day", today)) == 100.0  # x stays
+    assert snapshot("customer_retention_rate", "day", today + timedelta(days=1)) is None
+
+
 # --------------------------------------------------------------------------- activation
 
 SIGN_UPS = [

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings
 from kpis.registry import KPIS
+from kpis.services import kpis_recompute_touched
 from tests.kpis.helpers import event, value
 
 CUSTOMERS = [
@@ -157,3 +158,13 @@ def test_active_users_by_plan(active, snapshot):
     assert value(snapshot("mau", "month", april, "plan", "pro")) == 1.0
     assert value(snapshot("stickiness", "month", april, "plan", "pro")) == 10.0  # 3 / 30
     assert value(snapshot("dau", "day", date(2026, 4, 9), "plan", "")) == 1.0  # u3, no customer
+
+
+def test_an_import_recomputes_the_following_days_windows(workspace, load, active, snapshot):
+    # p1 comes back on 15 May: the touched-days recompute reaches the 29 days after it.
+    load("events", [event("a9", "p1", "2026-05-15T10:00")])
+    with tenant_context(workspace):
+        kpis_recompute_touched()
+    assert value(snapshot("mau", "day", date(2026, 5, 20))) == 2.0  # p2 and p1 (it was p2 alone)
+    assert value(snapshot("mau", "day", date(2026, 6, 13))) == 1.0  # 15 May + 29: p1
+    assert snapshot("mau", "day", date(2026, 6, 14)) is None

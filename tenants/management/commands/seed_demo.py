@@ -1,7 +1,9 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ingestion.generator import World
-from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, DEMO_TEAM, DatasetLoad, demo_data_load, \
+from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, DEMO_TEAM, DatasetLoad, demo_data_load, demo_kpis_compute, \
     demo_workspace_ensure
 from tenants.models import Workspace
 
@@ -30,6 +32,10 @@ class Command(BaseCommand):
             loads = demo_data_load(workspace=workspace, world=world, progress=self._progress)
             seconds = sum(load.seconds for load in loads)
             self.stdout.write(f"Demo data loaded: {sum(load.rows for load in loads):,} rows in {seconds:.1f} s.")
+            started = time.perf_counter()
+            scored, written = demo_kpis_compute(workspace=workspace)
+            self.stdout.write(f"Scored {scored:,} mentions' sentiment and computed {written:,} KPI snapshots "
+                              f"in {time.perf_counter() - started:.1f} s.")
         self.stdout.write(f"Sign in at {workspace.url}/sign-in/ as {DEMO_EMAIL} / {DEMO_PASSWORD}")
         others = ", ".join(f"{email} ({role.label.lower()})" for email, _, role in DEMO_TEAM)
         self.stdout.write(f"Also: {others}, same password.")

@@ -1,0 +1,120 @@
+"""KPI endpoints of api.md: the list of KPIs, a KPI's series, and recompute requests."""
+from datetime import date, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kpis.models import KpiRecompute
+from kpis.periods import KINDS, RANGE, period_start
+from kpis.registry import KPIS
+from kpis.selectors import kpi_series
+from kpis.services import kpi_recompute_request
+from tenants.accounts.models import Role
+
+
+class KpiSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.CharField()
+    formula = serializers.CharField()
+    segments = serializers.ListField(child=serializers.CharField())
+    periods = serializers.ListField(child=serializers.CharField(), source="period_kinds")
+
+
+class KpiListView(APIView):
+    """Every KPI Pulse computes, with its formula."""
+
+    @extend_schema(summary="List the KPIs", responses=KpiSerializer(many=True))
+    def get(self, request):
+        return Response(KpiSerializer(list(KPIS.values()), many=True).data)
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=[*KINDS, RANGE], default="month")
+    start = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD); default: 11 periods before the end's")
+    end = serializers.DateField(required=False, help_text="Last day, included (YYYY-MM-DD); default: today")
+    segment = serializers.CharField(required=False)
+
+    def validate(self, data):
+        kpi = self.context["kpi"]
+        end = data.get("end") or timezone.localdate()
+        kind = data["period"]
+        if kind != RANGE and kind not in kpi.period_kinds:
+            raise ValidationError({"period": [f"{kpi.key} is computed per {', '.join(kpi.period_kinds)} (or range)."]})
+        start = data.get("start") or _default_start(kind if kind != RANGE else "month", end)
+        if start > end:
+            raise ValidationError({"start": ["start must be on or before end."]})
+        if (end - start).days > 3660:
+            raise ValidationError({"start": ["Ask for at most 10 years at a time."]})
+        segment = data.get("segment")
+        if segment and segment not in kpi.segments:
+            allowed = ", ".join(kpi.segments) or "none"
+            raise ValidationError({"segment": [f"{kpi.key} can be split by: {allowed}."]})
+        return {**data, "start": start, "end": end}
+
+
+def _default_start(kind: str, end: date) -> date:
+    start = period_start(kind, end)
+    for _ in range(11):
+        start = period_start(kind, start - timedelta(days=1))
+    return start
+
+
+class KpiDetailView(APIView):
+    @extend_schema(
+        summary="A KPI's values per period (and segment)",
+        parameters=[OpenApiParameter("period", str, enum=[*KINDS, RANGE]), OpenApiParameter("start", OpenApiTypes.DATE),
+                    OpenApiParameter("end", OpenApiTypes.DATE), OpenApiParameter("segment", str)],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request, key):
+        kpi = KPIS.get(key)
+        if kpi is None:
+            raise NotFound(f"Unknown KPI '{key}'; GET /api/v1/kpis lists them.")
+        query = SeriesQuerySerializer(data=request.query_params, context={"kpi": kpi})
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        series = kpi_series(key=key, period=data["period"], start=data["start"], end=data["end"] + timedelta(days=1),
+                            segment=data.get("segment"))
+        return Response({"key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi.direction,
+                         "period": data["period"], "segment": data.get("segment"), "series": series})
+
+
+class RecomputeSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    progress = serializers.FloatField()
+
+    class Meta:
+        model = KpiRecompute
+        fields = ["id", "url", "status", "progress", "kpis_total", "kpis_done", "rows_written", "error",
+                  "requested_at", "started_at", "finished_at"]
+
+    def get_url(self, job) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:kpi-recompute-detail", args=[job.pk]))
+
+
+class RecomputeView(APIView):
+    minimum_role = Role.TEAM_LEAD
+
+    @extend_schema(summary="Recompute every KPI snapshot now (team lead)", request=None, responses={202: RecomputeSerializer})
+    def post(self, request):
+        job = kpi_recompute_request()
+        return Response(RecomputeSerializer(job, context={"request": request}).data, status=202)
+
+
+class RecomputeDetailView(APIView):
+    minimum_role = Role.TEAM_LEAD
+
+    @extend_schema(summary="Progress of a recompute (team lead)", responses=RecomputeSerializer)
+    def get(self, request, pk):
+        job = KpiRecompute.objects.filter(pk=pk).first()
+        if job is None:
+            raise NotFound("No recompute with this id in this workspace.")
+        return Response(RecomputeSerializer(job, context={"request": request}).data)

@@ -1,0 +1,35 @@
+from celery import shared_task
+from tenant_schemas_celery.task import TenantTask
+
+from kpis.services import (kpi_recompute_fail, kpi_recompute_run, kpis_recompute_all, kpis_recompute_current,
+                           kpis_recompute_touched)
+from tenants.tasking import LONG_TASK
+
+
+class RecomputeTask(TenantTask):
+    """tenant-schemas-celery's task class, recording why a requested recompute failed."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        kpi_recompute_fail(recompute_id=args[0], message=f"The recompute stopped on an internal error ({type(exc).__name__}).")
+
+
+# Every recompute replaces a KPI's snapshots in one transaction: idempotent and safe to
+# run again after a killed worker (acks_late re-delivers it).
+@shared_task(name="kpis.recompute", base=RecomputeTask, **LONG_TASK)
+def recompute(recompute_id: str) -> None:
+    kpi_recompute_run(recompute_id=recompute_id)
+
+
+@shared_task(name="kpis.recompute_touched", **LONG_TASK)
+def recompute_touched() -> int:
+    return kpis_recompute_touched()
+
+
+@shared_task(name="kpis.recompute_current", **LONG_TASK)
+def recompute_current() -> int:
+    return kpis_recompute_current()
+
+
+@shared_task(name="kpis.recompute_all", **LONG_TASK)
+def recompute_all() -> int:
+    return kpis_recompute_all()

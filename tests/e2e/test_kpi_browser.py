@@ -1,0 +1,47 @@
+"""The KPI dashboard and a KPI page in a real browser: period switching, charts drawn
+by the bundled Chart.js, screenshots."""
+from datetime import date
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from ingestion.generator import World
+from kpis.services import kpis_compute
+from tenants.demo import demo_data_load
+from tests.e2e.test_import_browser import sign_in
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture
+def globex(committed_workspace, live_server):
+    workspace = committed_workspace("globex")
+    demo_data_load(workspace=workspace, world=World.scaled(0.02, end=date(2026, 11, 1)))
+    with tenant_context(workspace):
+        kpis_compute(since=date(2025, 10, 1), until=date(2026, 11, 2))
+    workspace.base = f"http://globex.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    return workspace
+
+
+def test_dashboard_and_kpi_page_switch_periods(globex, page, screenshot):
+    sign_in(page, globex.base, globex.lead.email)
+    page.goto(f"{globex.base}/?period=month&date=2026-10-15")
+    page.get_by_role("heading", level=1).filter(has_text="Oct 2026").wait_for()
+    first_contact = page.get_by_role("article").filter(has_text="First contact resolution")
+    assert "%" in first_contact.locator(".kpi-value").inner_text()
+    page.wait_for_function("document.querySelectorAll('.kpi-spark canvas').length > 0")
+    screenshot("kpi-dashboard")
+
+    page.get_by_text("Quarter", exact=True).click()
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("heading", level=1).filter(has_text="Q4 2026").wait_for()
+
+    page.get_by_role("link", name="Conversation abandonment").click()
+    page.get_by_role("heading", name="Conversation abandonment").wait_for()
+    assert page.get_by_role("heading", name="By channel kind").count() == 1
+    page.get_by_text("Month", exact=True).click()
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_function("document.querySelectorAll('canvas').length >= 2")
+    breakdown = page.get_by_role("heading", name="By channel ·")
+    assert breakdown.count() == 1
+    screenshot("kpi-page")
