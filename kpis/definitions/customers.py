@@ -2,7 +2,7 @@
 dataset, and the sign-up cohorts' activation rate (#10) and D1 / D7 / D30 retention (#11),
 which follow each cohort's events. A user is active on a local day when any event of theirs
 occurs on it."""
-from kpis.definitions._sql import PLAN_SEGMENTS, TODAY, in_days, local_day, local_midnight
+from kpis.definitions._sql import PLAN_COLUMN, PLAN_SEGMENTS, TODAY, in_days, local_day, local_midnight
 from kpis.registry import HIGHER, Kpi, register_kpi
 
 # How far after a changed day customer retention can change: every later period (ten years).
@@ -82,11 +82,10 @@ class ActivationRate(Kpi):
         # An activation event counts for the sign-ups of the window's days before it.
         return settings["activation_window_days"] + 1, 0
 
-    def day_sql(self, segment):
+    def rows_sql(self):
         return f"""
             WITH new_users AS (
-                SELECT k.external_id, k.signed_up_at, {local_day('k.signed_up_at')} AS day,
-                       {PLAN_SEGMENTS[segment]} AS segment
+                SELECT k.external_id, k.signed_up_at, {local_day('k.signed_up_at')} AS day, {PLAN_COLUMN}
                 FROM ingestion_customer k
                 WHERE NOT k.is_test AND {in_days('k.signed_up_at')}
             ), activated AS (
@@ -96,9 +95,8 @@ class ActivationRate(Kpi):
                 WHERE e.name = ANY(%(activation_events)s) AND e.occurred_at >= u.signed_up_at
                   AND e.occurred_at <= u.signed_up_at + make_interval(days => %(activation_window_days)s)
             )
-            SELECT u.day, u.segment, count(a.external_id), count(*)
-            FROM new_users u LEFT JOIN activated a ON a.external_id = u.external_id
-            GROUP BY 1, 2"""
+            SELECT u.day, u.plan, (a.external_id IS NOT NULL)::int AS numerator, 1 AS denominator
+            FROM new_users u LEFT JOIN activated a ON a.external_id = u.external_id"""
 
 
 class RetentionKpi(Kpi):
@@ -111,19 +109,17 @@ class RetentionKpi(Kpi):
         # An event on day d + N retains the cohort of day d.
         return self.after_days, 0
 
-    def day_sql(self, segment):
+    def rows_sql(self):
         day = local_day("k.signed_up_at")
         return f"""
-            SELECT {day}, {PLAN_SEGMENTS[segment]},
-                   count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM ingestion_event e
-                       WHERE e.user_external_id = k.external_id
-                         AND e.occurred_at >= {local_midnight(f'{day} + {self.after_days}')}
-                         AND e.occurred_at < {local_midnight(f'{day} + {self.after_days + 1}')})),
-                   count(*)
+            SELECT {day} AS day, {PLAN_COLUMN},
+                   EXISTS (SELECT 1 FROM ingestion_event e
+                           WHERE e.user_external_id = k.external_id
+                             AND e.occurred_at >= {local_midnight(f'{day} + {self.after_days}')}
+                             AND e.occurred_at < {local_midnight(f'{day} + {self.after_days + 1}')})::int AS numerator,
+                   1 AS denominator
             FROM ingestion_customer k
-            WHERE NOT k.is_test AND {in_days('k.signed_up_at')} AND {day} + {self.after_days} <= {TODAY}
-            GROUP BY 1, 2"""
+            WHERE NOT k.is_test AND {in_days('k.signed_up_at')} AND {day} + {self.after_days} <= {TODAY}"""
 
 
 def _retention_doc(days: int) -> str:

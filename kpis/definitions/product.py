@@ -3,7 +3,7 @@ active users DAU / WAU / MAU and stickiness (#11). An event's user is the custom
 external id it carries: events of test customers are left out, and the segment is that
 customer's plan ('' without one)."""
 from kpis.definitions._sql import (
-    NOT_TEST_K, PLAN_SEGMENTS, TODAY, customer_of, day_in_range, day_number, in_days, local_midnight,
+    NOT_TEST_K, PLAN_COLUMN, PLAN_SEGMENTS, TODAY, customer_of, day_in_range, day_number, in_days, local_midnight,
 )
 from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
 
@@ -21,17 +21,17 @@ class EventCountKpi(EventKpi):
     def numerator(self, counted: str, of: str) -> str:
         raise NotImplementedError
 
-    def day_sql(self, segment):
-        counted = f"count(*) FILTER (WHERE e.name = ANY(%({self.counted})s))"
-        of = f"count(*) FILTER (WHERE e.name = ANY(%({self.of})s))"
-        extra = f", {counted}" if self.extra_columns else ""
+    def rows_sql(self):
+        counted = f"(e.name = ANY(%({self.counted})s))::int"
+        of = f"(e.name = ANY(%({self.of})s))::int"
+        extra = f", {counted} AS {self.extra_columns[0]}" if self.extra_columns else ""
         return f"""
-            SELECT {day_in_range('e.occurred_at')}, {PLAN_SEGMENTS[segment]}, {self.numerator(counted, of)}, {of}{extra}
+            SELECT {day_in_range('e.occurred_at')} AS day, {PLAN_COLUMN},
+                   {self.numerator(counted, of)} AS numerator, {of} AS denominator{extra}
             FROM ingestion_event e
             {customer_of('e', 'user_external_id')}
             WHERE (e.name = ANY(%({self.counted})s) OR e.name = ANY(%({self.of})s))
-              AND {in_days('e.occurred_at')} AND {NOT_TEST_K}
-            GROUP BY 1, 2"""
+              AND {in_days('e.occurred_at')} AND {NOT_TEST_K}"""
 
 
 @register_kpi
