@@ -56,7 +56,21 @@ class KpiSettings(models.Model):
             "repeat_contact_window_days": self.repeat_contact_window_days,
             "fcr_include_abandoned": self.fcr_include_abandoned, "sla_target_hours": self.sla_target_hours,
             "business_hours_mttr": self.business_hours_mttr, "voice_channels": self.voice_channels,
+            **self.calendar_params(),
         }
+
+    def calendar_params(self) -> dict:
+        """The workspace's opening hours (parallel arrays: ISO weekday, opens, closes) and
+        holidays, for business-hours resolution time; empty when that mode is off. Passed
+        as parameters, so the KPI SQL reads no calendar table: a recompute then locks only
+        the datasets' tables (a workspace being deleted meanwhile waits, never deadlocks)."""
+        if not self.business_hours_mttr:
+            return {"open_weekdays": [], "opens_at": [], "closes_at": [], "holidays": []}
+        from tenants.workspace.models import BusinessHours, Holiday
+
+        hours = list(BusinessHours.objects.values_list("weekday", "opens_at", "closes_at"))
+        return {"open_weekdays": [row[0] for row in hours], "opens_at": [row[1] for row in hours],
+                "closes_at": [row[2] for row in hours], "holidays": list(Holiday.objects.values_list("date", flat=True))}
 
 
 class KpiRecompute(models.Model):
@@ -78,9 +92,15 @@ class KpiRecompute(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The KPIs to recompute (a settings change recomputes only those it affects); empty: every KPI.
+    keys = ArrayField(models.CharField(max_length=64), default=list, blank=True)
 
     @property
     def progress(self) -> float:
         if self.status == self.Status.DONE:
             return 1.0
         return round(self.kpis_done / self.kpis_total, 4) if self.kpis_total else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -182,3 +182,37 @@ def social_spikes(*, since: date, until: date) -> list[Spike]:
     with connection.cursor() as cursor:
         cursor.execute(_SPIKES_SQL, {"since": since, "until": until, "tz": connection.tenant.time_zone})
         return [Spike(day, volume, float(mean), float(stddev)) for day, volume, mean, stddev in cursor.fetchall()]
+
+
+# --- Recomputes and computed-at (the "recompute now" button, the settings page) -----------
+
+def kpi_recompute_latest():
+    """The most recently requested recompute, or None."""
+    from kpis.models import KpiRecompute
+
+    return KpiRecompute.objects.order_by("-requested_at").first()
+
+
+def snapshots_computed_at(*, keys: list[str], period_kind: str, since: date, until: date,
+                          segment_kind: str | None = None):
+    """When the newest of the snapshots of KPIs ``keys`` of kind ``period_kind`` starting in
+    [since, until) (of one segment kind, or of all) was computed; None without snapshots.
+    One query, on the snapshots' key index."""
+    from django.db.models import Max
+
+    rows = KpiSnapshot.objects.filter(kpi__in=keys, period_kind=period_kind, period_start__gte=since,
+                                      period_start__lt=until)
+    if segment_kind is not None:
+        rows = rows.filter(segment_kind=segment_kind)
+    return rows.aggregate(at=Max("computed_at"))["at"]
+
+
+def conversation_channels() -> list[str]:
+    """The known channels, then any other channel found in the conversations (sorted). One
+    query."""
+    from ingestion.datasets import KNOWN_CHANNELS
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT channel FROM ingestion_conversation WHERE channel <> '' ORDER BY 1")
+        found = [channel for (channel,) in cursor.fetchall()]
+    return [*KNOWN_CHANNELS, *(channel for channel in found if channel not in KNOWN_CHANNELS)]

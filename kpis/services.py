@@ -5,8 +5,10 @@ aggregated rows. Recomputing a range replaces its snapshots in one transaction, 
 task killed midway leaves the previous, consistent snapshots."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 from django.utils import timezone
@@ -14,7 +16,8 @@ from django.utils import timezone
 from ingestion.models import TouchedDay
 from kpis.models import KpiRecompute, KpiSettings
 from kpis.periods import period_end, period_start, periods_between
-from kpis.registry import KPIS, Kpi, Query
+from kpis.registry import HIGHER, KPIS, LOWER, Kpi, Query
+from kpis.settings_uses import SETTING_LABELS, kpis_affected
 from tenants.tasking import enqueue
 
 
@@ -148,11 +151,12 @@ def kpis_recompute_current(*, today: date | None = None) -> int:
 
 def kpis_recompute_all(*, recompute: KpiRecompute | None = None) -> int:
     """Recompute every KPI over every day holding data (nightly, and on request). With a
-    ``recompute`` job, its progress is saved after each KPI."""
+    ``recompute`` job, its progress is saved after each KPI, and only the job's ``keys``
+    are recomputed when it names some (a settings change)."""
     from kpis.selectors import data_days
 
     bounds = data_days()
-    keys = list(KPIS)
+    keys = [key for key in KPIS if recompute is None or not recompute.keys or key in recompute.keys]
     if recompute is not None:
         KpiRecompute.objects.filter(pk=recompute.pk).update(
             status=KpiRecompute.Status.RUNNING, started_at=timezone.now(), kpis_total=len(keys), kpis_done=0)
@@ -186,3 +190,145 @@ def kpi_recompute_run(*, recompute_id: str) -> None:
 def kpi_recompute_fail(*, recompute_id: str, message: str) -> None:
     KpiRecompute.objects.filter(pk=recompute_id).exclude(status=KpiRecompute.Status.DONE).update(
         status=KpiRecompute.Status.FAILED, error=message, finished_at=timezone.now())
+
+
+# --- KPI settings (the settings page) ------------------------------------------------------
+
+EVENT_SETTINGS = ("visit_events", "conversion_events", "checkout_events", "activation_events")
+# (lowest, highest) allowed, and how the message names them.
+SETTING_BOUNDS = {
+    "activation_window_days": (1, 365, "The activation window must be between 1 and 365 days."),
+    "repeat_contact_window_days": (1, 90, "The repeat-contact window must be between 1 and 90 days."),
+    "sla_target_hours": (0.25, 720, "The SLA target must be between 0.25 hours (15 minutes) and 720 hours (30 days)."),
+}
+TARGET_BOUNDS = {"%": (0, 100), "score": (-100, 100)}  # other units: any number >= 0
+
+
+@dataclass(frozen=True)
+class KpiSettingsUpdate:
+    settings: KpiSettings
+    affected: dict[str, list[str]]  # each changed setting → the KPI keys it affects ([] for targets)
+    recompute: KpiRecompute | None  # the recompute of those KPIs, when there are some
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key in KPIS if any(key in keys for keys in self.affected.values())]
+
+
+def _names(value, label: str, max_length: int, *, required: bool) -> tuple[list[str], str | None]:
+    """A list of names (or comma-separated text) stripped, without blanks or repeats."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    names = list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    if required and not names:
+        return names, f"{label}: give at least one event name."
+    if any(len(name) > max_length for name in names):
+        return names, f"{label}: a name is at most {max_length} characters."
+    return names, None
+
+
+def _number(name: str, value, integer: bool) -> tuple[float | int | None, str | None]:
+    low, high, message = SETTING_BOUNDS[name]
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        return None, message
+    if isinstance(value, bool) or (integer and number != float(value)) or not low <= number <= high:
+        return None, message
+    return number, None
+
+
+def _targets(value: dict) -> tuple[dict, dict[str, str]]:
+    """{key: {"target": number, "direction": "higher"|"lower"}} for the KPIs given a
+    target; errors keyed ``target_<key>``."""
+    targets, errors = {}, {}
+    for key, setting in (value or {}).items():
+        kpi, setting = KPIS.get(key), setting or {}
+        if kpi is None:
+            errors[f"target_{key}"] = f"Unknown KPI '{key}'."
+            continue
+        target, direction = setting.get("target"), setting.get("direction") or kpi.direction
+        if target is None or target == "":
+            continue
+        if direction not in (HIGHER, LOWER):
+            errors[f"target_{key}"] = f"{kpi.label}: better when higher or lower, not '{direction}'."
+            continue
+        low, high = TARGET_BOUNDS.get(kpi.unit, (0, None))
+        try:
+            target = float(target)
+        except (TypeError, ValueError):
+            target = None
+        if target is None or target < low or (high is not None and target > high):
+            bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
+            errors[f"target_{key}"] = f"{kpi.label}: the target must be a number {bounds} ({kpi.unit})."
+            continue
+        targets[key] = {"target": target, "direction": direction}
+    return targets, errors
+
+
+def _settings_clean(changes: dict) -> dict:
+    """The changes, normalised; a ValidationError naming each bad setting."""
+    from tenants.workspace.models import BusinessHours
+
+    cleaned, errors = {}, {}
+    for name, value in changes.items():
+        if name in EVENT_SETTINGS or name == "voice_channels":
+            label = SETTING_LABELS[name]
+            cleaned[name], error = _names(value, label, 50 if name == "voice_channels" else 255,
+                                          required=name != "voice_channels")
+        elif name in SETTING_BOUNDS:
+            cleaned[name], error = _number(name, value, integer=name.endswith("_days"))
+        elif name == "targets":
+            cleaned[name], target_errors = _targets(value)
+            errors.update(target_errors)
+            error = None
+        else:
+            cleaned[name], error = bool(value), None
+        if error:
+            errors[name] = error
+    if cleaned.get("business_hours_mttr") and not BusinessHours.objects.exists():
+        errors["business_hours_mttr"] = ("The workspace has no business hours yet: set them in Workspace settings "
+                                         "first, or every resolution would take 0 hours.")
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def kpi_settings_update(*, settings: KpiSettings, **changes) -> KpiSettingsUpdate:
+    """Change some KPI settings (the fields of ``KpiSettings``: event names as lists or
+    comma-separated text, windows in days, SLA hours, flags, voice channels, and
+    ``targets`` as {kpi key: {"target", "direction"}} replacing every target). Refuses bad
+    values with a ValidationError keyed by setting (``target_<key>`` for a target). Then
+    queues a recompute of just the KPIs whose snapshots the changed settings affect (a
+    target changes no snapshot) and says which those are."""
+    unknown = set(changes) - {*SETTING_LABELS, "targets"}
+    if unknown:
+        raise TypeError(f"Unknown KPI settings: {', '.join(sorted(unknown))}")
+    cleaned = _settings_clean(changes)
+    locked = KpiSettings.objects.select_for_update().get(pk=settings.pk)
+    changed = [name for name, value in cleaned.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, cleaned[name])
+    if changed:
+        locked.save()
+    affected = kpis_affected(changed)
+    keys = KpiSettingsUpdate(settings=locked, affected=affected, recompute=None).keys
+    return KpiSettingsUpdate(settings=locked, affected=affected, recompute=_recompute_queue(keys) if keys else None)
+
+
+def _recompute_queue(keys: list[str]) -> KpiRecompute:
+    """Queue a recompute of just the KPIs ``keys`` (after the transaction commits)."""
+    from kpis.tasks import recompute
+
+    job = KpiRecompute.objects.create(keys=keys)
+    enqueue(recompute, str(job.pk))
+    return job
+
+
+@transaction.atomic
+def kpi_calendar_changed() -> KpiRecompute | None:
+    """The workspace's business hours or holidays changed: in business-hours mode, queue a
+    recompute of the KPIs that count working hours (mean time to resolution)."""
+    if not kpi_settings_get().business_hours_mttr:
+        return None
+    return _recompute_queue(kpis_affected(["business_hours_mttr"])["business_hours_mttr"])

@@ -4,15 +4,22 @@ from datetime import date, timedelta
 
 from chartkick.django import ColumnChart, LineChart
 from django import forms
-from django.http import Http404
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from kpis.forms import KpiSettingsForm
+from kpis.models import KpiRecompute
 from kpis.periods import RANGE, period_of
 from kpis.registry import KPIS, SEGMENTS
 from kpis.selectors import dashboard_cards, kpi_series, margin_of_error
-from kpis.services import kpi_settings_get
-from tenants.accounts.decorators import member_required
+from kpis.services import kpi_recompute_request, kpi_settings_get, kpi_settings_update
+from kpis.settings_uses import settings_in_force
+from tenants.accounts.decorators import member_required, team_lead_required
+from tenants.forms import form_apply
 
 PERIOD_LABELS = {"day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year", RANGE: "Custom"}
 
@@ -61,8 +68,10 @@ def dashboard(request):
                                       library={"plugins": {"legend": {"display": False}, "tooltip": {"enabled": True}},
                                                "scales": {"x": {"display": False}, "y": {"display": False}}})
         title = period_of(query["period"], query["date"]).label
+    freshness = _freshness(request, keys=list(KPIS), kind=query["period"], segment_kind="",
+                           **_sparkline_span(query["period"], query["date"]))
     return render(request, "kpis/dashboard.html", {
-        "form": form, "query": query, "cards": cards, "title": title, **workspace_setup_counts()})
+        "form": form, "query": query, "cards": cards, "title": title, **workspace_setup_counts(), **freshness})
 
 
 def _range_cards(start: date, end: date) -> list[dict]:
@@ -110,6 +119,8 @@ def kpi_detail(request, key):
     return render(request, "kpis/kpi.html", {
         "kpi": kpi, "form": form, "query": query, "kind": kind, "trend": list(reversed(trend)), "latest": latest,
         "trend_chart": trend_chart, "breakdowns": breakdowns, "settings": settings.as_params(),
+        "in_force": settings_in_force(kpi, settings.as_params()), "target": settings.targets.get(key),
+        **_freshness(request, keys=[key], kind=kind, since=start, until=end),
         "margin": margin_of_error(kpi, _latest_snapshot(kpi, kind, latest)),
         "periods": [(k, v) for k, v in PERIOD_LABELS.items() if k in kpi.period_kinds or k == RANGE],
     })
@@ -123,3 +134,83 @@ def _latest_snapshot(kpi, kind, latest):
     return KpiSnapshot.objects.filter(kpi=kpi.key, period_kind=kind, period_start=latest["period_start"],
                                       segment_kind="").first()
 
+
+
+# --- Recompute now, computed-at and the KPI settings page ---------------------------------
+
+def _freshness(request, *, keys: list[str], kind: str, since: date, until: date, segment_kind: str | None = None) -> dict:
+    """When the snapshots shown were computed (custom ranges are computed live), and for team
+    leads the latest recompute, for the "Recompute now" button and its progress."""
+    from kpis.selectors import kpi_recompute_latest, snapshots_computed_at
+
+    computed_at = None if kind == RANGE else snapshots_computed_at(
+        keys=keys, period_kind=kind, since=since, until=until, segment_kind=segment_kind)
+    return {"computed_at": computed_at, "computed_live": kind == RANGE,
+            **(_recompute_context(kpi_recompute_latest()) if request.user.is_team_lead else {})}
+
+
+def _sparkline_span(kind: str, anchor: date) -> dict:
+    """The days of the dashboard's sparklines: the 12 periods ending with the one shown."""
+    if kind == RANGE:
+        return {"since": anchor, "until": anchor}
+    current = first = period_of(kind, anchor)
+    for _ in range(11):
+        first = first.previous()
+    return {"since": first.start, "until": current.end}
+
+
+def _recompute_context(job) -> dict:
+    if job is None:
+        return {"recompute": None}
+    labels = [KPIS[key].label for key in job.keys if key in KPIS]
+    return {"recompute": job, "recompute_labels": labels, "recompute_total": job.kpis_total or len(labels) or len(KPIS)}
+
+
+def _back(request, fallback: str) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+@team_lead_required
+def recompute_now(request):
+    """The "Recompute now" button: queue a recompute of every snapshot, back to the page."""
+    kpi_recompute_request()
+    messages.success(request, "Recomputing every KPI. This page shows the progress.")
+    return redirect(_back(request, reverse("dashboard")))
+
+
+@team_lead_required
+def recompute_progress(request, pk):
+    """The state of a recompute, polled by the pages showing its progress."""
+    job = get_object_or_404(KpiRecompute, pk=pk)
+    return JsonResponse({
+        "status": job.status, "status_label": job.get_status_display(), "progress": job.progress,
+        "kpis_done": job.kpis_done, "kpis_total": job.kpis_total, "finished": job.is_finished, "error": job.error,
+    })
+
+
+def _settings_saved(update) -> str:
+    if update.recompute is not None:
+        return f"KPI settings saved. Recomputing {', '.join(KPIS[key].label for key in update.keys)}."
+    if update.affected:
+        return "KPI settings saved. Targets only change a value's status: nothing to recompute."
+    return "Nothing changed."
+
+
+@team_lead_required
+def kpi_settings(request):
+    """Settings → KPIs: the definitions in force and the targets (team lead)."""
+    from kpis.selectors import conversation_channels, kpi_recompute_latest
+
+    settings = kpi_settings_get()
+    form = KpiSettingsForm(request.POST or None, settings=settings, channels=conversation_channels())
+    if request.method == "POST" and form_apply(
+            request, form, lambda data: kpi_settings_update(settings=settings, **form.changes()), _settings_saved):
+        return redirect("kpis:kpi_settings")
+    return render(request, "kpis/settings.html", {"form": form, **_recompute_context(kpi_recompute_latest())},
+                  status=400 if form.errors else 200)

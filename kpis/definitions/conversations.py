@@ -37,15 +37,35 @@ class ConversationAbandonmentRate(ConversationKpi):
         return conversation_rows("c.created_at", "c.abandoned::int", "1", "TRUE")
 
 
+# The business hours between c.created_at and c.resolved_at: over every local day the
+# conversation spans that is not a holiday, the overlap of [created_at, resolved_at] with
+# that weekday's opening hours (local wall-clock times, so DST changes are counted right).
+# The calendar comes as parameters (KpiSettings.calendar_params), not from its tables.
+# Evaluated only in business-hours mode (otherwise the planner folds the CASE away).
+BUSINESS_HOURS = """(
+    SELECT coalesce(sum(EXTRACT(EPOCH FROM (
+               least(c.resolved_at, (d.day + h.closes_at) AT TIME ZONE %(tz)s)
+               - greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))) / 3600.0), 0)
+    FROM generate_series((c.created_at AT TIME ZONE %(tz)s)::date::timestamp,
+                         (c.resolved_at AT TIME ZONE %(tz)s)::date::timestamp, interval '1 day') AS d(day)
+    JOIN unnest(%(open_weekdays)s::int[], %(opens_at)s::time[], %(closes_at)s::time[]) AS h(weekday, opens_at, closes_at)
+      ON h.weekday = EXTRACT(ISODOW FROM d.day)
+    WHERE d.day::date <> ALL(%(holidays)s::date[])
+      AND least(c.resolved_at, (d.day + h.closes_at) AT TIME ZONE %(tz)s)
+          > greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))"""
+
+
 @register_kpi
 class MeanTimeToResolution(ConversationKpi):
     """Σ (resolved_at − created_at) / number of conversations resolved in the period, in
-    hours, by resolved_at."""
+    hours, by resolved_at. In business-hours mode (a setting) only the working hours count:
+    the workspace's opening hours of each weekday, in its time zone, outside holidays."""
 
     key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
 
     def rows_sql(self):
-        return conversation_rows("c.resolved_at", HOURS, "1", "c.resolved_at IS NOT NULL")
+        return conversation_rows("c.resolved_at", f"CASE WHEN %(business_hours_mttr)s THEN {BUSINESS_HOURS} ELSE {HOURS} END",
+                                 "1", "c.resolved_at IS NOT NULL")
 
 
 @register_kpi

@@ -19,9 +19,11 @@ def business_hours_set(*, hours: dict[int, tuple[time, time] | None]) -> list[Bu
     if errors:
         raise ValidationError(errors)
     BusinessHours.objects.all().delete()
-    return BusinessHours.objects.bulk_create(
+    created = BusinessHours.objects.bulk_create(
         BusinessHours(weekday=weekday, opens_at=span[0], closes_at=span[1]) for weekday, span in sorted(hours.items()) if span
     )
+    _calendar_changed()
+    return created
 
 
 @transaction.atomic
@@ -31,9 +33,19 @@ def holiday_add(*, day: date, name: str) -> Holiday:
         raise ValidationError({"name": ["Name the holiday, e.g. 'New Year's Day'."]})
     if Holiday.objects.filter(date=day).exists():
         raise ValidationError({"date": [f"{day:%Y-%m-%d} is already a holiday."]})
-    return Holiday.objects.create(date=day, name=name)
+    holiday = Holiday.objects.create(date=day, name=name)
+    _calendar_changed()
+    return holiday
 
 
 @transaction.atomic
 def holiday_remove(*, holiday: Holiday) -> None:
     holiday.delete()
+    _calendar_changed()
+
+
+def _calendar_changed() -> None:
+    """Business-hours KPIs (resolution time) count these hours: recompute them."""
+    from kpis.services import kpi_calendar_changed
+
+    kpi_calendar_changed()

@@ -37,7 +37,7 @@ def test_dashboard_and_kpi_page_switch_periods(globex, page, screenshot):
     page.get_by_role("heading", level=1).filter(has_text="Q4 2026").wait_for()
 
     page.get_by_role("link", name="Conversation abandonment").click()
-    page.get_by_role("heading", name="Conversation abandonment").wait_for()
+    page.get_by_role("heading", name="Conversation abandonment", level=1).wait_for()
     assert page.get_by_role("heading", name="By channel kind").count() == 1
     page.get_by_text("Month", exact=True).click()
     page.get_by_role("button", name="Show").click()

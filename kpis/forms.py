@@ -1,0 +1,86 @@
+"""The KPI settings form. Fields only parse what was typed; the rules (bounds, at least one
+event name, business hours set) live in ``kpis.services.kpi_settings_update``, so every
+caller gets the same messages."""
+from django import forms
+
+from kpis.registry import HIGHER, KPIS, LOWER
+from kpis.services import SETTING_BOUNDS
+from kpis.settings_uses import SETTING_LABELS
+
+DIRECTIONS = [(HIGHER, "Higher is better"), (LOWER, "Lower is better")]
+UNIT_LABELS = {"%": "%", "hours": "hours", "score": "points", "count": "count", "users": "users"}
+
+
+def _number(value) -> str | None:
+    """24.0 as 24, 0.5 as 0.5."""
+    return None if value is None else f"{value:g}"
+
+
+def _bounded(field_class, name: str, label: str, help_text: str, step: str):
+    low, high, _ = SETTING_BOUNDS[name]
+    return field_class(label=label, help_text=help_text,
+                       widget=forms.NumberInput(attrs={"min": low, "max": high, "step": step}))
+
+
+def _event_names(name: str, help_text: str):
+    return forms.CharField(label=SETTING_LABELS[name], max_length=4000, help_text=help_text,
+                           widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}))
+
+
+class KpiSettingsForm(forms.Form):
+    visit_events = _event_names("visit_events", "Conversion rate's denominator. Comma-separated, e.g. visit, page_view.")
+    conversion_events = _event_names(
+        "conversion_events", "Conversion rate's numerator and completed checkouts. Comma-separated.")
+    checkout_events = _event_names("checkout_events", "Initiated checkouts, for checkout abandonment. Comma-separated.")
+    activation_events = _event_names("activation_events", "Events that make a new user activated. Comma-separated.")
+    activation_window_days = _bounded(forms.IntegerField, "activation_window_days", "Activation window (days)",
+                                      "A new user counts as activated with an activation event this many days "
+                                      "after signing up, at most.", "1")
+    repeat_contact_window_days = _bounded(
+        forms.IntegerField, "repeat_contact_window_days", "Repeat-contact window (days)",
+        "FCR: a customer coming back within this many days of the resolution was not helped at first contact.", "1")
+    fcr_include_abandoned = forms.BooleanField(
+        label="Count abandoned conversations in first contact resolution", required=False,
+        help_text="Off: FCR's denominator leaves abandoned conversations out (the default).")
+    sla_target_hours = _bounded(forms.FloatField, "sla_target_hours", "Resolution SLA target (hours)",
+                                "SLA attainment: the share of conversations resolved within this many hours.", "any")
+    business_hours_mttr = forms.BooleanField(
+        label="Count only business hours in mean time to resolution", required=False,
+        help_text="Only the opening hours set in Workspace settings count, holidays excluded; editing them "
+                  "recomputes it.")
+    voice_channels = forms.MultipleChoiceField(
+        label="Voice channels", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Conversation KPIs split by channel kind: these are voice, every other channel is text.")
+
+    def __init__(self, *args, settings, channels: list[str], **kwargs):
+        initial = {name: getattr(settings, name) for name in SETTING_LABELS}
+        for name in ("visit_events", "conversion_events", "checkout_events", "activation_events"):
+            initial[name] = ", ".join(initial[name])
+        initial["sla_target_hours"] = _number(settings.sla_target_hours)
+        for key, kpi in KPIS.items():
+            target = settings.targets.get(key) or {}
+            initial[f"target_{key}"] = _number(target.get("target"))
+            initial[f"direction_{key}"] = target.get("direction") or kpi.direction
+        super().__init__(*args, initial=initial, **kwargs)
+        # Channels set as voice earlier but absent from the data stay offered, so they can be unset.
+        offered = [*channels, *(c for c in settings.voice_channels if c not in channels)]
+        self.fields["voice_channels"].choices = [(channel, channel) for channel in offered]
+        for key, kpi in KPIS.items():
+            unit = UNIT_LABELS.get(kpi.unit, kpi.unit)
+            self.fields[f"target_{key}"] = forms.FloatField(
+                label=f"{kpi.label} target ({unit})", required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
+            self.fields[f"direction_{key}"] = forms.ChoiceField(label=f"{kpi.label}: better when", choices=DIRECTIONS)
+
+    def target_rows(self):
+        """(KPI, its unit's label, target field, direction field) per registered KPI."""
+        return [(kpi, UNIT_LABELS.get(kpi.unit, kpi.unit), self[f"target_{key}"], self[f"direction_{key}"])
+                for key, kpi in KPIS.items()]
+
+    def changes(self) -> dict:
+        """The valid form as the arguments of ``kpi_settings_update``."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in SETTING_LABELS}
+        changes["targets"] = {key: {"target": data[f"target_{key}"], "direction": data[f"direction_{key}"]}
+                              for key in KPIS if data.get(f"target_{key}") is not None}
+        return changes
