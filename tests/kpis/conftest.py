@@ -5,6 +5,8 @@ from django_tenants.utils import tenant_context
 
 from ingestion.datasets import DATASETS, row_parse
 from ingestion.services import records_upsert
+from kpis.models import KpiSnapshot
+from kpis.services import kpis_compute
 
 
 def load_into(workspace, dataset_key, rows):
@@ -21,3 +23,22 @@ def load_into(workspace, dataset_key, rows):
 @pytest.fixture
 def load(workspace):
     return lambda dataset_key, rows: load_into(workspace, dataset_key, rows)
+
+
+@pytest.fixture
+def compute(workspace):
+    """Compute the given KPIs for the local days [since, until) in ``workspace``."""
+
+    def run(since, until, *keys):
+        with tenant_context(workspace):
+            kpis_compute(since=since, until=until, keys=list(keys))
+
+    return run
+
+
+@pytest.fixture
+def snapshot(workspace):
+    """The stored snapshot of a KPI for one period (and segment), or None."""
+    with tenant_context(workspace):
+        yield lambda key, kind, start, segment_kind="", segment="": KpiSnapshot.objects.filter(
+            kpi=key, period_kind=kind, period_start=start, segment_kind=segment_kind, segment=segment).first()
