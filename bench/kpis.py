@@ -155,8 +155,9 @@ def main() -> None:
         october = [row for row in rows("conversations", World(customers=world.customers, conversations=120_000,
                                                                   end=END, seed=7))
                    if row["created_at"].startswith("2026-10")][:10_000]
+        run = f"new{time.time_ns()}-"  # new keys on every run, even with --keep
         for row in october:
-            row["external_id"] = "new-" + row["external_id"]
+            row["external_id"] = run + row["external_id"]
         records_upsert_lines(dataset=dataset, lines=[convert(list(r.values())) for r in october],
                              time_zone=workspace.time_zone)
         started = time.perf_counter()

@@ -60,6 +60,12 @@ class Kpi:
     # snapshot's ``extra`` (e.g. NPS promoters and detractors, for its margin of error).
     extra_columns: ClassVar[tuple[str, ...]] = ()
 
+    def figures(self, figures: tuple) -> tuple:
+        """(numerator, denominator, *extra_columns) from the figures its SQL returns. KPIs of
+        one family share one query (computed once per recompute) and each picks its own
+        figures here; by default the SQL returns them as they are."""
+        return figures
+
     def reach(self, settings: dict) -> tuple[int, int]:
         """(days before, days after) a changed day whose values can change with it: a new
         conversation can make earlier ones repeat contacts (FCR); an event changes the

@@ -31,13 +31,14 @@ def _live(kpi: Kpi, period: Period, segment: str | None, settings: dict) -> dict
         if kpi.rollup == "sum":
             cursor.execute(kpi.day_sql(segment), query.params())
             totals: dict[str, list] = {}
-            for _, seg, *figures in cursor.fetchall():
+            for _, seg, *row in cursor.fetchall():
+                figures = kpi.figures(tuple(row))
                 sums = totals.setdefault(seg or "", [0.0] * len(figures))
                 for i, figure in enumerate(figures):
                     sums[i] += float(figure or 0)
             return {seg: tuple(figures) for seg, figures in totals.items()}
         cursor.execute(kpi.period_sql(segment), query.params(starts=[period.start], ends=[period.end]))
-        return {(seg or ""): tuple(figures) for _, seg, *figures in cursor.fetchall()}
+        return {(seg or ""): kpi.figures(tuple(row)) for _, seg, *row in cursor.fetchall()}
 
 
 def kpi_series(*, key: str, period: str, start: date, end: date, segment: str | None = None,

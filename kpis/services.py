@@ -61,38 +61,52 @@ def _rollup_sql(kpi: Kpi) -> str:
         GROUP BY 1, 2, 3"""
 
 
-def _day_rows(cursor, kpi: Kpi, query: Query) -> list[tuple]:
-    """The KPI's day rows for every segment kind: (day, segment kind, segment, …)."""
-    if kpi.rows_sql() is not None:
-        # One scan for the whole workspace and every segment (GROUPING SETS).
-        cursor.execute(kpi.grouped_sql(), query.params())
-        return cursor.fetchall()
-    rows = []
-    for segment in (None, *kpi.segments):
-        cursor.execute(kpi.day_sql(segment), query.params())
-        rows += [(day, segment or "", *rest) for day, *rest in cursor.fetchall()]
+def _fetch(cursor, sql: str, params: dict, cache: dict | None) -> list[tuple]:
+    """Run ``sql`` once per recompute: KPIs of one family (NRR and GRR, the active-user
+    KPIs) share their query and pick their figures from its rows (``Kpi.figures``)."""
+    key = (sql, repr(sorted(params.items())))
+    if cache is not None and key in cache:
+        return cache[key]
+    cursor.execute(sql, params)
+    rows = cursor.fetchall()
+    if cache is not None:
+        cache[key] = rows
     return rows
 
 
-def _period_rows(cursor, kpi: Kpi, query: Query, periods) -> list[tuple]:
+def _day_rows(cursor, kpi: Kpi, query: Query, cache: dict | None) -> list[tuple]:
+    """The KPI's day rows for every segment kind: (day, segment kind, segment, …)."""
+    if kpi.rows_sql() is not None:
+        # One scan for the whole workspace and every segment (GROUPING SETS).
+        return [(day, kind, seg, *kpi.figures(tuple(figures)))
+                for day, kind, seg, *figures in _fetch(cursor, kpi.grouped_sql(), query.params(), cache)]
     rows = []
     for segment in (None, *kpi.segments):
-        cursor.execute(kpi.period_sql(segment), query.params(starts=[p.start for p in periods], ends=[p.end for p in periods]))
-        rows += [(start, segment or "", *rest) for start, *rest in cursor.fetchall()]
+        rows += [(day, segment or "", seg, *kpi.figures(tuple(figures)))
+                 for day, seg, *figures in _fetch(cursor, kpi.day_sql(segment), query.params(), cache)]
+    return rows
+
+
+def _period_rows(cursor, kpi: Kpi, query: Query, periods, cache: dict | None) -> list[tuple]:
+    rows, params = [], query.params(starts=[p.start for p in periods], ends=[p.end for p in periods])
+    for segment in (None, *kpi.segments):
+        rows += [(start, segment or "", seg, *kpi.figures(tuple(figures)))
+                 for start, seg, *figures in _fetch(cursor, kpi.period_sql(segment), params, cache)]
     return rows
 
 
 @transaction.atomic
-def kpi_compute(*, kpi: Kpi, since: date, until: date) -> int:
+def kpi_compute(*, kpi: Kpi, since: date, until: date, cache: dict | None = None) -> int:
     """Recompute ``kpi`` for the local days [since, until) and every longer period that
-    contains them, for the whole workspace and each segment. Returns the rows written."""
+    contains them, for the whole workspace and each segment. Returns the rows written.
+    ``cache`` shares query results between the KPIs of one recompute."""
     query, now, written = _query(since, until), timezone.now(), 0
     with connection.cursor() as cursor:
         # The aggregations sort and hash a period's rows: keep that in memory. JIT
         # compilation costs a second per query here and saves less than that.
         cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
         if kpi.rollup == "sum":
-            written += _replace(kpi, "day", since, until, _day_rows(cursor, kpi, query), now)
+            written += _replace(kpi, "day", since, until, _day_rows(cursor, kpi, query, cache), now)
         for kind in kpi.period_kinds:
             if kind == "day" and kpi.rollup == "sum":
                 continue
@@ -101,7 +115,7 @@ def kpi_compute(*, kpi: Kpi, since: date, until: date) -> int:
                 cursor.execute(_rollup_sql(kpi), {"kind": kind, "kpi": kpi.key, "since": first, "until": last})
                 rows = cursor.fetchall()
             else:
-                rows = _period_rows(cursor, kpi, query, periods_between(kind, first, last))
+                rows = _period_rows(cursor, kpi, query, periods_between(kind, first, last), cache)
             written += _replace(kpi, kind, first, last, rows, now)
     return written
 
@@ -109,7 +123,8 @@ def kpi_compute(*, kpi: Kpi, since: date, until: date) -> int:
 def kpis_compute(*, since: date, until: date, keys: list[str] | None = None) -> int:
     """Recompute the given KPIs (default: all) for [since, until), each in its own
     transaction."""
-    return sum(kpi_compute(kpi=KPIS[key], since=since, until=until) for key in (keys or list(KPIS)))
+    cache: dict = {}
+    return sum(kpi_compute(kpi=KPIS[key], since=since, until=until, cache=cache) for key in (keys or list(KPIS)))
 
 
 def _ranges(days: list[date]) -> list[tuple[date, date]]:
@@ -161,10 +176,10 @@ def kpis_recompute_all(*, recompute: KpiRecompute | None = None) -> int:
     if recompute is not None:
         KpiRecompute.objects.filter(pk=recompute.pk).update(
             status=KpiRecompute.Status.RUNNING, started_at=timezone.now(), kpis_total=len(keys), kpis_done=0)
-    written = 0
+    written, cache = 0, {}
     for done, key in enumerate(keys, start=1):
         if bounds:
-            written += kpi_compute(kpi=KPIS[key], since=bounds[0], until=bounds[1])
+            written += kpi_compute(kpi=KPIS[key], since=bounds[0], until=bounds[1], cache=cache)
         if recompute is not None:
             KpiRecompute.objects.filter(pk=recompute.pk).update(kpis_done=done, rows_written=written)
     if recompute is not None:

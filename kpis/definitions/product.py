@@ -68,7 +68,12 @@ class ActiveUsersKpi(EventKpi):
     """Day rows whose numerator is the day's value and denominator 1, so that a longer
     period's value is the mean of its daily values (stickiness: Σ DAU / Σ MAU)."""
 
-    columns: str  # numerator, denominator
+    # The family's one query returns (dau, wau, mau) per day; each KPI picks its figures.
+    pick: tuple[int, int | None]  # indexes of the numerator and denominator (None: 1)
+
+    def figures(self, figures):
+        numerator, denominator = self.pick
+        return figures[numerator], (1 if denominator is None else figures[denominator])
     window_days = 1  # the days ending on a day whose activity counts for it
 
     def reach(self, settings):
@@ -126,7 +131,7 @@ class ActiveUsersKpi(EventKpi):
                 GROUP BY 1, 2
                 WINDOW w AS (PARTITION BY segment ORDER BY day)
             )
-            SELECT day, segment, {self.columns}
+            SELECT day, segment, dau, wau, mau
             FROM daily
             WHERE day >= %(since)s AND day < %(until)s AND day <= {TODAY} AND mau > 0"""
 
@@ -139,20 +144,20 @@ def _active_users_doc(window: str) -> str:
 @register_kpi
 class DailyActiveUsers(ActiveUsersKpi):
     __doc__ = _active_users_doc("on the local day")
-    key, label, unit, direction, scale, columns = "dau", "Daily active users", "users", HIGHER, 1.0, "dau, 1"
+    key, label, unit, direction, scale, pick = "dau", "Daily active users", "users", HIGHER, 1.0, (0, None)
 
 
 @register_kpi
 class WeeklyActiveUsers(ActiveUsersKpi):
     __doc__ = _active_users_doc("in the 7 local days ending on the day")
-    key, label, unit, direction, scale, columns = "wau", "Weekly active users", "users", HIGHER, 1.0, "wau, 1"
+    key, label, unit, direction, scale, pick = "wau", "Weekly active users", "users", HIGHER, 1.0, (1, None)
     window_days = 7
 
 
 @register_kpi
 class MonthlyActiveUsers(ActiveUsersKpi):
     __doc__ = _active_users_doc("in the 30 local days ending on the day")
-    key, label, unit, direction, scale, columns = "mau", "Monthly active users", "users", HIGHER, 1.0, "mau, 1"
+    key, label, unit, direction, scale, pick = "mau", "Monthly active users", "users", HIGHER, 1.0, (2, None)
     window_days = 30
 
 
@@ -161,5 +166,5 @@ class Stickiness(ActiveUsersKpi):
     """DAU / MAU × 100; for a period longer than a day, the mean DAU / the mean MAU over its
     days × 100 (= Σ DAU / Σ MAU)."""
 
-    key, label, unit, direction, columns = "stickiness", "Stickiness (DAU / MAU)", "%", HIGHER, "dau, mau"
+    key, label, unit, direction, pick = "stickiness", "Stickiness (DAU / MAU)", "%", HIGHER, (0, 2)
     window_days = 30

@@ -10,7 +10,12 @@ class RevenueRetention(Kpi):
     period_kinds = ("month", "quarter", "year")
     # R and its movements, so pages can show the breakdown.
     extra_columns = ("start_mrr", "upsell", "cross_sell", "downgrades", "cancellations")
-    numerator: str  # SQL over the per-period sums below
+    # NRR and GRR share one query (run once per recompute): it returns R as numerator and
+    # denominator and the movements as extras; each KPI makes its numerator from them.
+
+    def figures(self, figures):
+        _, denominator, *extras = figures
+        return (self.numerator(*extras), denominator, *extras)
 
     def reach(self, settings):
         # A month's MRR is also the start MRR of the periods beginning the month after.
@@ -50,7 +55,7 @@ class RevenueRetention(Kpi):
                 HAVING sum(s) > 0
             )
             SELECT c.start, {PLAN_SEGMENTS[segment]},
-                   {self.numerator}, sum(c.start_mrr),
+                   sum(c.start_mrr), sum(c.start_mrr),
                    sum(c.start_mrr), coalesce(sum(c.upsell), 0), coalesce(sum(c.cross_sell), 0),
                    coalesce(sum(c.downgrades), 0), coalesce(sum(c.cancellations), 0)
             FROM customers c
@@ -69,7 +74,9 @@ class NetRevenueRetention(RevenueRetention):
     cross-sell e when s = 0 and e > 0. Equivalently Σ end MRR of the start cohort / R."""
 
     key, label, unit, direction = "net_revenue_retention", "Net revenue retention", "%", HIGHER
-    numerator = "sum(c.start_mrr + coalesce(c.upsell, 0) + coalesce(c.cross_sell, 0) - coalesce(c.downgrades, 0) - coalesce(c.cancellations, 0))"
+    @staticmethod
+    def numerator(start_mrr, upsell, cross_sell, downgrades, cancellations):
+        return start_mrr + upsell + cross_sell - downgrades - cancellations
 
 
 @register_kpi
@@ -79,4 +86,6 @@ class GrossRevenueRetention(RevenueRetention):
     net revenue retention; never above 100."""
 
     key, label, unit, direction = "gross_revenue_retention", "Gross revenue retention", "%", HIGHER
-    numerator = "sum(c.start_mrr - coalesce(c.downgrades, 0) - coalesce(c.cancellations, 0))"
+    @staticmethod
+    def numerator(start_mrr, upsell, cross_sell, downgrades, cancellations):
+        return start_mrr - downgrades - cancellations

@@ -163,7 +163,7 @@ def test_active_users_page_with_the_active_user_kpis(workspace, make_member, mon
              for kind, start in (("month", date(2026, 3, 1)), ("day", date(2026, 3, 2)), ("day", date(2026, 3, 3)))])
     page = host_client(workspace, make_member(Role.VIEWER)).get("/kpis/active-users/", MARCH).content.decode()
     assert ">Daily active users</a></h2>" in page and '"kpi-value">10</p>' in page and '"kpi-value">20.0%</p>' in page
-    assert page.count('kpi-meta">not computed in this workspace yet') == 3  # D1, D7, D30 retention
+    assert page.count('class="kpi-value muted">no data') == 3  # D1, D7, D30 retention: no snapshots here
     assert '"name": "Weekly active users"' in page or "Weekly active users" in page
     assert '"2026-03-02": 10.0' in page and '"2026-03-04": null' in page  # a day without data: a gap
 
