@@ -140,3 +140,12 @@ def test_an_import_recomputes_just_the_days_it_touched(committed_workspace, cele
         days = set(KpiSnapshot.objects.filter(kpi="conversation_abandonment_rate", period_kind="day", segment_kind="")
                    .values_list("period_start", flat=True))
     assert days == {date(2026, 3, 2), date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 10), date(2026, 3, 31)}
+
+
+def test_the_kpi_documentation_is_generated_from_the_registry():
+    from pathlib import Path
+
+    from kpis.management.commands.kpi_docs import kpi_docs
+
+    written = (Path(__file__).resolve().parents[2] / "docs" / "kpis.md").read_text()
+    assert written == kpi_docs(), "docs/kpis.md is stale: run `manage.py kpi_docs > docs/kpis.md`"
