@@ -32,6 +32,7 @@ app.conf.beat_schedule = {
         "args": ("ingestion.imports_cleanup",),
     },
     # KPI snapshots: the days changed by imports, the current periods, everything nightly.
+    "kpis-resume": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"), "args": ("kpis.recomputes_resume",)},
     "kpis-touched": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"), "args": ("kpis.recompute_touched",)},
     "kpis-current-hourly": {"task": "tenants.fan_out", "schedule": crontab(minute=7), "args": ("kpis.recompute_current",)},
     "kpis-all-nightly": {"task": "tenants.fan_out", "schedule": crontab(hour=2, minute=23), "args": ("kpis.recompute_all",)},
@@ -53,3 +54,4 @@ def _resume_interrupted_work(sender, **kwargs):
     # A worker (re)starting after a crash picks up the imports it left behind at once,
     # without waiting for beat.
     sender.app.send_task("tenants.fan_out", args=("ingestion.imports_resume",))
+    sender.app.send_task("tenants.fan_out", args=("kpis.recomputes_resume",))

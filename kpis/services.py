@@ -197,10 +197,45 @@ def kpi_recompute_request() -> KpiRecompute:
     return job
 
 
+def _lock_key(job: KpiRecompute) -> int:
+    return int.from_bytes(job.pk.bytes[:8], "big", signed=True)
+
+
 def kpi_recompute_run(*, recompute_id: str) -> None:
+    """Run a requested recompute under a session advisory lock on the job (released if the
+    worker dies), so a redelivered or resumed task never runs beside a live one."""
     job = KpiRecompute.objects.filter(pk=recompute_id).first()
-    if job is not None and job.status in (KpiRecompute.Status.QUEUED, KpiRecompute.Status.RUNNING):
+    if job is None or job.status not in (KpiRecompute.Status.QUEUED, KpiRecompute.Status.RUNNING):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(job)])
+        if not cursor.fetchone()[0]:
+            return
+    try:
         kpis_recompute_all(recompute=job)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(job)])
+
+
+def kpi_recomputes_resume() -> int:
+    """Re-queue the requested recomputes that no worker is running (their worker died):
+    run when a worker starts and every 5 minutes. Each KPI's snapshots were replaced in
+    their own transaction, so the values meanwhile are the old or the new ones, never a
+    mix; running it again completes it."""
+    from kpis.tasks import recompute
+
+    requeued = 0
+    for job in KpiRecompute.objects.filter(status=KpiRecompute.Status.RUNNING):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(job)])
+            if not cursor.fetchone()[0]:
+                continue
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(job)])
+        with transaction.atomic():
+            enqueue(recompute, str(job.pk))
+        requeued += 1
+    return requeued
 
 
 def kpi_recompute_fail(*, recompute_id: str, message: str) -> None:

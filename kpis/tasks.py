@@ -1,7 +1,7 @@
 from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
-from kpis.services import (kpi_recompute_fail, kpi_recompute_run, kpis_recompute_all, kpis_recompute_current,
+from kpis.services import (kpi_recompute_fail, kpi_recompute_run, kpi_recomputes_resume, kpis_recompute_all, kpis_recompute_current,
                            kpis_recompute_touched)
 from tenants.tasking import LONG_TASK
 
@@ -33,3 +33,8 @@ def recompute_current() -> int:
 @shared_task(name="kpis.recompute_all", **LONG_TASK)
 def recompute_all() -> int:
     return kpis_recompute_all()
+
+
+@shared_task(name="kpis.recomputes_resume")
+def recomputes_resume() -> int:
+    return kpi_recomputes_resume()

@@ -149,3 +149,52 @@ def test_the_kpi_documentation_is_generated_from_the_registry():
 
     written = (Path(__file__).resolve().parents[2] / "docs" / "kpis.md").read_text()
     assert written == kpi_docs(), "docs/kpis.md is stale: run `manage.py kpi_docs > docs/kpis.md`"
+
+
+def test_a_worker_killed_mid_recompute_leaves_consistent_snapshots_and_the_next_one_finishes(
+        committed_workspace, celery_worker):
+    from django.db.models import Sum
+
+    from ingestion.generator import World
+    from kpis.models import KpiRecompute
+    from kpis.registry import KPIS
+    from tenants.demo import demo_data_load
+
+    workspace = committed_workspace("kpikill")
+    demo_data_load(workspace=workspace, world=World.scaled(0.1, end=date(2026, 11, 1)))
+    client = api(workspace, Role.TEAM_LEAD)
+    job_id = client.post("/api/v1/kpis/recompute").json()["id"]
+
+    def progress():
+        with tenant_context(workspace):
+            return KpiRecompute.objects.get(pk=job_id)
+
+    wait_until(lambda: progress().kpis_done >= 2, timeout=120, interval=0.05)
+    celery_worker.kill()
+    job = progress()
+    assert job.status == "running" and 2 <= job.kpis_done < len(KPIS)
+    with tenant_context(workspace):
+        # Each KPI's snapshots were written in one transaction: a KPI has either all of
+        # them or none (the one in flight was rolled back), and its months add up its days.
+        computed = set(KpiSnapshot.objects.values_list("kpi", flat=True).distinct())
+        assert len(computed) in (job.kpis_done, job.kpis_done + 1)
+        for key in computed & {"conversation_abandonment_rate", "mean_time_to_resolution", "nps"}:
+            snapshots = KpiSnapshot.objects.filter(kpi=key, segment_kind="")
+            days = snapshots.filter(period_kind="day").aggregate(n=Sum("numerator"), d=Sum("denominator"))
+            years = snapshots.filter(period_kind="year").aggregate(n=Sum("numerator"), d=Sum("denominator"))
+            assert (round(days["n"], 6), round(days["d"], 6)) == (round(years["n"], 6), round(years["d"], 6))
+
+    # The next worker to start resumes the recompute (its advisory lock is free) and ends it.
+    celery_worker.start()
+    wait_until(lambda: progress().status == "done", timeout=120)
+    with tenant_context(workspace):
+        assert set(KpiSnapshot.objects.values_list("kpi", flat=True).distinct()) >= {
+            key for key in KPIS if key.startswith(("conversation", "mean_time", "first_", "sla", "csat", "nps"))}
+        fcr = KpiSnapshot.objects.get(kpi="first_contact_resolution", period_kind="year", period_start=date(2026, 1, 1),
+                                      segment_kind="")
+        from kpis.services import kpis_compute
+
+        kpis_compute(since=date(2025, 11, 1), until=date(2026, 11, 2), keys=["first_contact_resolution"])
+        fresh = KpiSnapshot.objects.get(kpi="first_contact_resolution", period_kind="year", period_start=date(2026, 1, 1),
+                                        segment_kind="")
+    assert (fcr.numerator, fcr.denominator) == (fresh.numerator, fresh.denominator)

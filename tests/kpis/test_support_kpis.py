@@ -120,3 +120,14 @@ def test_recompute_replaces_stale_segments(workspace, load, computed):
         kpis_compute(since=date(2026, 3, 2), until=date(2026, 3, 3), keys=["conversation_abandonment_rate"])
     assert computed("conversation_abandonment_rate", "month", date(2026, 3, 1), "channel", "chat").value == 0.0
     assert computed("conversation_abandonment_rate", "month", date(2026, 3, 1), "channel", "messaging").value == 100.0
+
+
+def test_csat_seed_example_85_of_100(workspace, load):
+    # kpis.md's example: 85 of 100 answers rated 4–5 → CSAT 85.
+    scores = [5] * 50 + [4] * 35 + [3] * 10 + [2] * 3 + [1] * 2
+    load("survey_responses", [{"external_id": f"x{i}", "kind": "csat", "score": str(score),
+                               "responded_at": "2026-06-15T12:00"} for i, score in enumerate(scores)])
+    with tenant_context(workspace):
+        kpis_compute(since=date(2026, 6, 1), until=date(2026, 7, 1), keys=["csat"])
+        june = KpiSnapshot.objects.get(kpi="csat", period_kind="month", period_start=date(2026, 6, 1), segment_kind="")
+    assert (june.numerator, june.denominator, june.value, june.extra["score_sum"]) == (85, 100, 85.0, 50 * 5 + 35 * 4 + 30 + 6 + 2)
