@@ -19,6 +19,17 @@ KPIS: dict[str, "Kpi"] = {}
 
 HIGHER, LOWER = "higher", "lower"
 
+# The KPI keys in the order api.md lists them: the order of the dashboard and the docs.
+ORDER = ("nps", "customer_retention_rate", "net_revenue_retention", "gross_revenue_retention", "conversion_rate",
+         "mean_time_to_resolution", "first_contact_resolution", "csat", "social_mention_volume", "social_net_sentiment",
+         "social_share_of_voice", "activation_rate", "dau", "wau", "mau", "stickiness", "retention_d1", "retention_d7",
+         "retention_d30", "conversation_abandonment_rate", "checkout_abandonment_rate", "first_response_time",
+         "sla_attainment", "survey_response_rate")
+
+
+def contract_order(key: str) -> int:
+    return ORDER.index(key) if key in ORDER else len(ORDER)
+
 
 @dataclass(frozen=True)
 class Segment:

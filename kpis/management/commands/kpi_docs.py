@@ -2,7 +2,7 @@
 force: ``manage.py kpi_docs > docs/kpis.md`` (a test checks the file is current)."""
 from django.core.management.base import BaseCommand
 
-from kpis.registry import KPIS, SEGMENTS
+from kpis.registry import KPIS, SEGMENTS, contract_order
 
 HEADER = """# KPIs
 
@@ -51,7 +51,7 @@ Where the contract leaves room, Pulse reads it this way:
 
 def kpi_docs() -> str:
     parts = [HEADER]
-    for kpi in KPIS.values():
+    for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
         inputs = ", ".join(f"`{d}`" for d in dict.fromkeys((kpi.dataset, *kpi.datasets)))
         segments = ", ".join(SEGMENTS[s].label.lower() for s in kpi.segments) or "none"
         periods = ", ".join(kpi.period_kinds)
