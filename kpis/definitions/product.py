@@ -19,7 +19,8 @@ class EventCountKpi(EventKpi):
     of: str  # ... and of the denominator's
 
     def numerator(self, counted: str, of: str) -> str:
-        raise NotImplementedError
+        """The numerator's SQL from the 0/1 columns of counted and of events (each KPI's own)."""
+        raise TypeError(f"{type(self).__name__} must say how its numerator is made")
 
     def rows_sql(self):
         counted = f"(e.name = ANY(%({self.counted})s))::int"
