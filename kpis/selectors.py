@@ -10,7 +10,7 @@ from django.db import connection
 from kpis.definitions._sql import in_days, local_day, not_test_customer
 from kpis.models import KpiSnapshot
 from kpis.periods import RANGE, Period, periods_between
-from kpis.registry import KPIS, Kpi, Query
+from kpis.registry import KPIS, Kpi, Query, contract_order
 
 
 def kpi_status(*, kpi: Kpi, value: float | None, targets: dict) -> tuple[float | None, str | None]:
@@ -108,7 +108,7 @@ def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None
                                       period_start__lte=periods[-1].start)
     snapshots = {(row.kpi, row.period_start): row for row in rows}
     cards = []
-    for kpi in KPIS.values():
+    for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
         current = snapshots.get((kpi.key, periods[-1].start))
         previous = snapshots.get((kpi.key, periods[-2].start)) if count > 1 else None
         value = current.value if current else None

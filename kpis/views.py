@@ -16,7 +16,7 @@ from kpis import selectors
 from kpis.forms import KpiSettingsForm
 from kpis.models import KpiRecompute
 from kpis.periods import RANGE, Period, period_of, period_start
-from kpis.registry import KPIS, SEGMENTS
+from kpis.registry import KPIS, SEGMENTS, contract_order
 from kpis.selectors import dashboard_cards, kpi_series, margin_of_error
 from kpis.services import kpi_recompute_request, kpi_settings_get, kpi_settings_update
 from kpis.settings_uses import settings_in_force
@@ -79,7 +79,7 @@ def dashboard(request):
 def _range_cards(start: date, end: date) -> list[dict]:
     settings = kpi_settings_get()
     cards = []
-    for kpi in KPIS.values():
+    for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
         [entry] = kpi_series(key=kpi.key, period=RANGE, start=start, end=end, settings=settings)
         cards.append({"kpi": kpi, "supported": True, "value": entry["value"], "previous": entry["previous_value"],
                       "change": None if entry["value"] is None or entry["previous_value"] is None
