@@ -16,6 +16,16 @@ def host_client(workspace, user=None) -> Client:
 
 
 
+def api_key_client(workspace, role: str = "team_lead") -> Client:
+    """A test client that calls ``workspace``'s API with a new API key of ``role``."""
+    from tenants.accounts.services import api_key_create
+
+    with tenant_context(workspace):
+        raw = api_key_create(name="t", role=role).raw
+    connection.set_schema_to_public()
+    return Client(HTTP_HOST=workspace.domain_name, HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
 def wait_until(predicate, timeout=20.0, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

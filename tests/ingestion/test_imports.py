@@ -11,8 +11,7 @@ from ingestion.datasets import DATASETS
 from ingestion.models import ColumnMapping, Conversation, Customer, ImportJob, ImportRejection, TouchedDay
 from ingestion.services import import_create, import_job_run, imports_resume
 from tenants.accounts.models import Role
-from tenants.accounts.services import api_key_create
-from tests.helpers import wait_until
+from tests.helpers import api_key_client, wait_until
 
 HEADER = "external_id,channel,created_at,resolved_at,csat_score,priority\r\n"
 GOOD = [
@@ -164,12 +163,7 @@ def test_the_upload_is_kept_until_the_report_is_read(workspace):
 # ------------------------------------------------------------------------------ API
 
 def api_client(workspace, role=Role.TEAM_LEAD):
-    from django.test import Client
-
-    with tenant_context(workspace):
-        raw = api_key_create(name="t", role=role).raw
-    connection.set_schema_to_public()
-    return Client(HTTP_HOST=workspace.domain_name, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api_key_client(workspace, role)
 
 
 def test_api_refuses_bad_files_with_the_reason(workspace):

@@ -1,19 +1,14 @@
 import json
 
-from django.db import connection
-from django.test import Client
 from django_tenants.utils import tenant_context
 
 from ingestion.models import Conversation, Customer
 from tenants.accounts.models import Role
-from tenants.accounts.services import api_key_create
+from tests.helpers import api_key_client
 
 
 def api(workspace, role=Role.TEAM_LEAD):
-    with tenant_context(workspace):
-        raw = api_key_create(name="t", role=role).raw
-    connection.set_schema_to_public()
-    return Client(HTTP_HOST=workspace.domain_name, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api_key_client(workspace, role)
 
 
 def post(client, dataset, rows):

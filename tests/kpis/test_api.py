@@ -3,23 +3,17 @@ recompute run by a real Celery worker."""
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.test import Client
 from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings, KpiSnapshot
 from kpis.services import kpis_compute
 from tenants.accounts.models import Role
-from tenants.accounts.services import api_key_create
-from tests.helpers import wait_until
+from tests.helpers import api_key_client, wait_until
 from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS
 
 
 def api(workspace, role=Role.VIEWER):
-    with tenant_context(workspace):
-        raw = api_key_create(name="t", role=role).raw
-    connection.set_schema_to_public()
-    return Client(HTTP_HOST=workspace.domain_name, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api_key_client(workspace, role)
 
 
 @pytest.fixture
