@@ -1,7 +1,7 @@
 # Conveniences over pulse.py, which needs only Python.
 PY := .venv/bin/python
 
-.PHONY: up test bench lint
+.PHONY: up test bench bench-surveys lint
 up:
 	python3 pulse.py up
 
@@ -13,3 +13,7 @@ lint:
 
 bench:
 	python3 pulse.py bench
+
+# One benchmark alone (bench runs every script under bench/, this one included).
+bench-surveys:
+	$(PY) bench/surveys.py

@@ -39,6 +39,15 @@ app.conf.beat_schedule = {
     # Safety net for mentions left unscored (scoring is queued after each import).
     "score-mentions-nightly": {"task": "tenants.fan_out", "schedule": crontab(hour=2, minute=11),
                                "args": ("ingestion.mentions_score_sentiment",)},
+    # Surveys: send the invitations and reminders that are due (a cheap indexed check in
+    # workspaces with nothing due), expire unanswered links, and the CSAT trigger's safety
+    # net (it also runs after each import or records API write of conversations).
+    "surveys-send-due": {"task": "tenants.fan_out", "schedule": crontab(minute="*"),
+                         "args": ("surveys.invitations_send_due",)},
+    "surveys-expire-hourly": {"task": "tenants.fan_out", "schedule": crontab(minute=13),
+                              "args": ("surveys.invitations_expire",)},
+    "surveys-csat-trigger": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
+                             "args": ("surveys.csat_trigger_scan",)},
     # Re-queue imports whose worker died (running, lock free) or whose message was lost.
     "resume-interrupted-imports": {
         "task": "tenants.fan_out",
@@ -55,3 +64,6 @@ def _resume_interrupted_work(sender, **kwargs):
     # without waiting for beat.
     sender.app.send_task("tenants.fan_out", args=("ingestion.imports_resume",))
     sender.app.send_task("tenants.fan_out", args=("kpis.recomputes_resume",))
+    # And a sender run: it fails the invitations a killed sender left in "sending" (never
+    # resent) and emails the rest of its batch.
+    sender.app.send_task("tenants.fan_out", args=("surveys.invitations_send_due",))

@@ -5,7 +5,10 @@ from rest_framework.permissions import AllowAny
 
 from ingestion.api import DatasetRecordsView, ImportDetailView, ImportListView, ImportRejectedRowsView
 from kpis import views as kpi_views
+from surveys.api_results import SurveyResponsesView
 from kpis.api import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
+from surveys.api import SurveyDetailView, SurveyListView
+from surveys.api_invitations import SurveyInvitationsView
 from tenants import api, views
 
 api_v1 = [
@@ -16,9 +19,13 @@ api_v1 = [
     path("kpis/recompute", RecomputeView.as_view(), name="kpi-recompute"),
     path("kpis/recompute/<uuid:pk>", RecomputeDetailView.as_view(), name="kpi-recompute-detail"),
     path("kpis/<str:key>", KpiDetailView.as_view(), name="kpi"),
+    path("surveys/<int:pk>/responses", SurveyResponsesView.as_view(), name="survey-responses"),
     path("imports", ImportListView.as_view(), name="imports"),
     path("imports/<uuid:pk>", ImportDetailView.as_view(), name="import"),
     path("imports/<uuid:pk>/rejected.csv", ImportRejectedRowsView.as_view(), name="import-rejected"),
+    path("surveys", SurveyListView.as_view(), name="surveys"),
+    path("surveys/<int:pk>", SurveyDetailView.as_view(), name="survey"),
+    path("surveys/<int:pk>/invitations", SurveyInvitationsView.as_view(), name="survey-invitations"),
     # The API's description is not secret: readable before a key is created.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
 ]
@@ -30,6 +37,7 @@ urlpatterns = [
     path("", include("tenants.accounts.urls")),
     path("", include("tenants.workspace.urls")),
     path("", include("ingestion.urls")),
+    path("", include("surveys.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="api-redoc"),

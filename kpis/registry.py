@@ -40,6 +40,7 @@ class Segment:
 SEGMENTS = {s.key: s for s in (
     Segment("channel", "Channel"), Segment("agent", "Agent"), Segment("team", "Team"),
     Segment("channel_kind", "Channel kind"), Segment("plan", "Plan"), Segment("platform", "Platform"),
+    Segment("survey", "Survey"),
 )}
 
 

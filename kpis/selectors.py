@@ -510,3 +510,18 @@ def social_page(*, period: Period, settings=None) -> dict:
         "spikes": social_spikes(since=period.start, until=period.end),
         "latest": social_latest_mentions(since=period.start, until=period.end),
     }
+
+
+def segment_labels(segment: str, values) -> dict[str, str]:
+    """How segment values read on pages: a survey segment's values are survey ids (stable
+    when a survey is renamed), shown by name; '' is "(none)", or for surveys the responses
+    imported outside Pulse surveys."""
+    values = list(values)
+    if segment != "survey":
+        return {value: value or "(none)" for value in values}
+    from surveys.models import Survey
+
+    ids = [int(value) for value in values if value.isdigit()]
+    names = dict(Survey.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {value: (names.get(int(value), f"Deleted survey #{value}") if value.isdigit() else "Imported responses")
+            for value in values}

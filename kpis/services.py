@@ -142,18 +142,23 @@ def kpis_recompute_touched() -> int:
     """Recompute the KPIs whose input data changed, for just the days it touched (the
     TouchedDay rows written by imports and the records API), then forget those days.
     Returns the snapshot rows written."""
-    touched = list(TouchedDay.objects.values_list("id", "dataset", "day"))
+    touched = list(TouchedDay.objects.values_list("id", "dataset", "day", "recorded_at"))
     if not touched:
         return 0
     settings, written = kpi_settings_get().as_params(), 0
     for kpi in KPIS.values():
         inputs = {kpi.dataset, *kpi.datasets}
         before, after = kpi.reach(settings)
-        days = [day + timedelta(days=shift) for _, dataset, day in touched if dataset in inputs
+        days = [day + timedelta(days=shift) for _, dataset, day, _ in touched if dataset in inputs
                 for shift in range(-before, after + 1)]
         for since, until in _ranges(days):
             written += kpi_compute(kpi=kpi, since=since, until=until)
-    TouchedDay.objects.filter(id__in=[row[0] for row in touched]).delete()
+    # Forget only the days not touched again meanwhile: a write during the recompute renews
+    # its row's recorded_at (ON CONFLICT DO UPDATE), and that row must stay for the next run.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TouchedDay._meta.db_table} t USING unnest(%s::bigint[], %s::timestamptz[]) "
+                       "AS consumed(id, recorded_at) WHERE t.id = consumed.id AND t.recorded_at = consumed.recorded_at",
+                       [[row[0] for row in touched], [row[3] for row in touched]])
     return written
 
 

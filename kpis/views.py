@@ -17,7 +17,7 @@ from kpis.forms import KpiSettingsForm
 from kpis.models import KpiRecompute
 from kpis.periods import RANGE, Period, period_of, period_start
 from kpis.registry import KPIS, SEGMENTS, contract_order
-from kpis.selectors import dashboard_cards, kpi_series, margin_of_error
+from kpis.selectors import dashboard_cards, kpi_series, margin_of_error, segment_labels
 from kpis.services import kpi_recompute_request, kpi_settings_get, kpi_settings_update
 from kpis.settings_uses import settings_in_force
 from tenants.accounts.decorators import member_required, team_lead_required
@@ -113,8 +113,11 @@ def kpi_detail(request, key):
                                            end=latest["period_end"] + timedelta(days=1), segment=segment, settings=settings)
                 if row["value"] is not None]
         rows.sort(key=lambda row: row["denominator"] or 0, reverse=True)
+        labels = segment_labels(segment, [row["segment"] for row in rows])
+        for row in rows:
+            row["label"] = labels[row["segment"]]
         breakdowns.append({"segment": SEGMENTS[segment], "rows": rows,
-                           "chart": ColumnChart({row["segment"] or "(none)": round(row["value"], 2) for row in rows[:20]},
+                           "chart": ColumnChart({row["label"]: round(row["value"], 2) for row in rows[:20]},
                                                 height="220px") if rows else None})
     trend_chart = LineChart({row["period_start"].isoformat(): None if row["value"] is None else round(row["value"], 2)
                              for row in trend}, height="280px", suffix=kpi.unit if kpi.unit == "%" else "")
@@ -256,7 +259,9 @@ def _drilldown_context(request, kpi, latest, settings) -> dict:
     return {"drilldown": {"page": page, "columns": rows.columns, "bands": bands, "query": query,
                           "segment": SEGMENTS.get(query["segment"]) if query["segment"] else None,
                           "total": sum(bands.values()), "params": params.urlencode(),
-                          "band_label": kpi.drilldown_band}}
+                          "band_label": kpi.drilldown_band,
+                          "value_label": segment_labels(query["segment"], [query["value"]])[query["value"]]
+                          if query["segment"] else ""}}
 
 
 @member_required

@@ -100,3 +100,7 @@ def schema_copy(source: str, target: str) -> None:
             statements.append(f"{on}{sep.replace(src_ident, dst_ident)}{rest}")
         cursor.execute(f"SET LOCAL search_path TO {dst}, public")
         cursor.execute(";\n".join(statements))
+    # The SET LOCALs above last until the caller's transaction ends; django-tenants, which
+    # issues search_path once per schema switch (TENANT_LIMIT_SET_CALLS), must set its own
+    # again before the next query.
+    connection.set_tenant(connection.tenant)

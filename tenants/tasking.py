@@ -18,7 +18,7 @@ def route_task(name, args, kwargs, options, task=None, **kw):
     """Celery router: long tasks to the ``long`` queue, emails to ``email``."""
     if getattr(task, "long_running", False):
         return {"queue": "long"}
-    if name.startswith("accounts.") and ("email" in name or "send" in name):
+    if name.startswith(("accounts.", "surveys.")) and ("email" in name or "send" in name):
         return {"queue": "email"}
     return None
 from django_tenants.utils import get_public_schema_name, tenant_context

@@ -87,6 +87,10 @@ def committed_workspace(transactional_db):
 
     yield make
     connection.set_schema_to_public()
+    if created and Worker.started:
+        # Work the test set off (a KPI recompute after an import, a send) may still be
+        # reading these schemas: dropping them under it deadlocks.
+        Worker.wait_idle()
     for ws in created:
         workspace_delete(workspace=ws)
 
@@ -153,8 +157,27 @@ class Worker:
     """A real Celery worker process (solo pool) on the test database, test Redis database and
     SMTP sink. Tests may kill it (as a crash would) and start it again."""
 
+    started = False  # a worker ran in this session: teardowns wait for it to go idle
+
     def __init__(self, env: dict, log: Path):
         self.env, self.log, self.process = env, log, None
+
+    @staticmethod
+    def wait_idle(timeout: float = 30.0) -> None:
+        """Until no task is queued, reserved or running (or ``timeout``)."""
+        from redis import Redis
+
+        from config.celery import app
+
+        broker = Redis.from_url(settings.REDIS_URL)  # the broker's database (redis-py spelling)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            queued = sum(broker.llen(queue) for queue in ("default", "email", "long"))
+            inspect = app.control.inspect(timeout=0.5)
+            busy = [tasks for reply in (inspect.active(), inspect.reserved()) for tasks in (reply or {}).values()]
+            if not queued and not any(busy):
+                return
+            time.sleep(0.1)
 
     def start(self, timeout: float = 60) -> "Worker":
         from config.celery import app
@@ -169,6 +192,7 @@ class Worker:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited:\n{self.log.read_text()}")
             if app.control.ping(timeout=0.5):
+                Worker.started = True
                 return self
         self.process.kill()
         raise RuntimeError(f"worker did not answer within {timeout}s:\n{self.log.read_text()}")

@@ -47,6 +47,7 @@ TENANT_APPS = [
     "tenants.workspace",
     "ingestion",
     "kpis",
+    "surveys",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -158,6 +159,15 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Pulse <no-reply@pulse.localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# The backend that actually delivers (from EMAIL_URL). With EMAIL_OUTBOX on, Django's
+# EMAIL_BACKEND is surveys.mail.OutboxBackend: it delivers through this one (None: the
+# outbox is the only mailbox) and keeps a copy of every email a workspace sends, shown on
+# its Outbox page. Local and test settings turn it on; production leaves it off.
+EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_OUTBOX = env.bool("EMAIL_OUTBOX", default=False)
+OUTBOX_BACKEND = "surveys.mail.OutboxBackend"
+if EMAIL_OUTBOX:
+    EMAIL_BACKEND = OUTBOX_BACKEND
 
 
 
@@ -225,3 +235,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Surveys' public link: answers accepted per client address and survey ("30/10m": 30 per
+# 10 minutes); empty turns the limit off (the answer benchmark's 50 clients share one IP).
+SURVEY_PUBLIC_RATE = env("SURVEY_PUBLIC_RATE", default="30/10m")
+# Trusted reverse proxies in front of the app (each appends to X-Forwarded-For): the
+# client address for that limit is read that many entries from the right. 0: the
+# connection's address (no proxy).
+SURVEY_PUBLIC_PROXY_HOPS = env.int("SURVEY_PUBLIC_PROXY_HOPS", default=0)
+# A refused form on the public survey pages (blocked cookies) gets a page asking to
+# reload; other pages keep Django's own.
+CSRF_FAILURE_VIEW = "surveys.views.answering.csrf_failure"
+# django-tenants issues `SET search_path` once per request (per workspace switch) rather
+# than before every query; it forgets the setting on rollback, so this is safe and halves
+# the round trips of a request (the public answer endpoint is benchmarked).
+TENANT_LIMIT_SET_CALLS = env.bool("TENANT_LIMIT_SET_CALLS", default=True)

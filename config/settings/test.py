@@ -22,7 +22,12 @@ REDIS_URL = _with_db(REDIS_URL, _TEST_REDIS_DB)
 CACHES["default"]["LOCATION"] = _with_db(REDIS_URL, _TEST_REDIS_DB + 1)  # noqa: F405
 CELERY_BROKER_URL = celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
-EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+# Processes started by the tests (the Celery worker) deliver through TEST_EMAIL_BACKEND
+# (SMTP to the tests' server) and keep Outbox copies; in the test process itself Django's
+# test set-up swaps EMAIL_BACKEND for locmem (tests that need the outbox set it back).
+EMAIL_OUTBOX = True
+EMAIL_DELIVERY_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_BACKEND = OUTBOX_BACKEND  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -29,3 +29,4 @@ def role_required(minimum: str):
 
 member_required = role_required(Role.VIEWER)
 team_lead_required = role_required(Role.TEAM_LEAD)
+agent_required = role_required(Role.AGENT)

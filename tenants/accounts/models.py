@@ -71,6 +71,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_team_lead(self) -> bool:
         return self.has_role(Role.TEAM_LEAD)
 
+    @property
+    def reads_surveys(self) -> bool:
+        """Agents and team leads read surveys and their answers; viewers only KPIs."""
+        return self.has_role(Role.AGENT)
+
 
 class InvitationQuerySet(models.QuerySet):
     def pending(self):

@@ -73,7 +73,7 @@ def test_bad_queries_say_what_is_wrong(loaded):
     assert client.get("/api/v1/kpis/happiness").json()["detail"] == "Unknown KPI 'happiness'; GET /api/v1/kpis lists them."
     response = client.get("/api/v1/kpis/nps", {"segment": "team"})
     assert response.status_code == 400
-    assert response.json()["errors"]["segment"] == ["nps can be split by: channel, agent."]
+    assert response.json()["errors"]["segment"] == ["nps can be split by: survey, channel, agent."]
     assert client.get("/api/v1/kpis/nps", {"period": "fortnight"}).status_code == 400
     assert client.get("/api/v1/kpis/nps", {"start": "2026-05-01", "end": "2026-04-01"}).json()["errors"]["start"] == [
         "start must be on or before end."]

@@ -79,7 +79,7 @@ def test_abandonment_first_response_and_csat(drill):
     assert bands == {"not positive": 2, "positive": 3}  # 3 of 5, as the KPI
     assert sorted((row[1], row[2], row[4]) for row in rows) == [
         ("c1", "conversation", 5), ("c2", "conversation", 3), ("c5", "conversation", 4),
-        ("s1", "survey", 5), ("s2", "survey", 2)]
+        ("s1", "imported", 5), ("s2", "imported", 2)]
 
 
 def test_social_mentions_and_share_of_voice(workspace, load):

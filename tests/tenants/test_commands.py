@@ -98,6 +98,12 @@ def test_seed_demo_loads_a_scaled_world_once(db, capsys):
     assert f"  revenue: {revenue_rows:,} rows ({revenue_rows:,} new, 0 updated, 0 unchanged, 0 removed) in " in out
     assert "  events: 5,000 rows (5,000 new, 0 updated, 0 unchanged, 0 removed) in " in out
     assert f"Demo data loaded: {6_330 + revenue_rows:,} rows in " in out
+    assert "Demo surveys: " in out
+    with tenant_context(Workspace.objects.get(slug="demo")):
+        from surveys.models import Response, Survey
+        assert sorted(Survey.objects.values_list("public_id", flat=True)) == ["demo-csat", "demo-feedback", "demo-nps"]
+        responses = Response.objects.count()
+    assert responses > 0
 
     call_command("seed_demo", "--scale", "0.01")
     out = capsys.readouterr().out
@@ -105,6 +111,9 @@ def test_seed_demo_loads_a_scaled_world_once(db, capsys):
     assert "  social_mentions: 50 rows (0 new, 0 updated, 50 unchanged, 0 removed) in " in out
     assert out.count("(0 new, 0 updated, ") == 6 and out.count(" unchanged, 0 removed)") == 6
     assert _demo_counts()["Event"] == 5_000
+    assert "Demo surveys: " not in out  # made once: answers given in the demo are kept
+    with tenant_context(Workspace.objects.get(slug="demo")):
+        assert Response.objects.count() == responses
 
     call_command("seed_demo", "--if-missing", "--scale", "0.02")
     assert capsys.readouterr().out == ""

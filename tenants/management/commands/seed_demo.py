@@ -1,8 +1,10 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
 
 from ingestion.generator import World
+from surveys.demo import demo_surveys_load
 from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, DEMO_TEAM, DatasetLoad, demo_data_load, demo_kpis_compute, \
     demo_workspace_ensure
 from tenants.models import Workspace
@@ -32,6 +34,12 @@ class Command(BaseCommand):
             loads = demo_data_load(workspace=workspace, world=world, progress=self._progress)
             seconds = sum(load.seconds for load in loads)
             self.stdout.write(f"Demo data loaded: {sum(load.rows for load in loads):,} rows in {seconds:.1f} s.")
+            started = time.perf_counter()
+            with tenant_context(workspace):
+                surveys = demo_surveys_load(world=world)
+            if surveys:
+                self.stdout.write(f"Demo surveys: {surveys['invitations']:,} invitations, {surveys['responses']:,} "
+                                  f"responses in {time.perf_counter() - started:.1f} s.")
             started = time.perf_counter()
             scored, written = demo_kpis_compute(workspace=workspace)
             self.stdout.write(f"Scored {scored:,} mentions' sentiment and computed {written:,} KPI snapshots "

@@ -1,0 +1,455 @@
+"""Answering a survey: the public pages' writes (and the token check they start with).
+
+A first answer (the score clicked in the email, or the first submit) is ONE statement, a
+``WITH … INSERT … ON CONFLICT`` that writes the Response, its Answers, marks the
+invitation responded and records the KPI day (``TouchedDay``, workspace-local day of
+``responded_at``); it needs no transaction of its own.
+
+An edit (or a first answer that lost a race) runs in a transaction:
+
+1. the same statement, which finds the existing row: its ``DO UPDATE`` takes the row
+   lock, so two submits of one invitation arriving together are serialised by PostgreSQL
+   and yield one Response, the second editing what the first stored;
+2. the stored answers;
+3. one bulk upsert of the answers given, and a delete of the ones cleared;
+4. the response's denormalised fields (score, comment, follow-up, completed_at…);
+5. ``TouchedDay`` when an NPS/CSAT answer changed.
+
+The public answer endpoint is benchmarked (``bench/_surveys_answering.py``), which is why
+this is not written as get-or-create plus one save per answer.
+"""
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from surveys.models import FOLLOW_UP_BANDS, SCORE_BANDS, SCORE_RANGES, Answer, Invitation, InvitationStatus, Question, QuestionKind, Response, Survey
+from surveys.services.kpi_days import SURVEY_INVITATIONS, SURVEY_RESPONSES, kpi_days_touch
+
+TEXT_MAX_CHARS = 5000
+CHANNEL_MAX_CHARS = Response._meta.get_field("channel").max_length
+AGENT_MAX_CHARS = Response._meta.get_field("agent").max_length
+# Tokens are ``secrets.token_urlsafe(24)``: 32 URL-safe characters. Anything else is
+# rejected before it reaches the database (and so before it costs a query).
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+PUBLIC_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+SCORE_KINDS = (QuestionKind.NPS, QuestionKind.CSAT)
+# Detractors (NPS 0–6) and unhappy customers (CSAT 1–2) get a follow-up.
+FOLLOWUP_BANDS = {kind: range(SCORE_BANDS[kind][band][0], SCORE_BANDS[kind][band][1] + 1)
+                  for kind, band in FOLLOW_UP_BANDS.items()}
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a survey link cannot be answered: the HTTP status and what the customer reads."""
+
+    status: int
+    title: str
+    message: str
+
+
+UNKNOWN = Unavailable(404, "This survey link does not work",
+                      "The link may be incomplete: check that you copied the whole address from the email.")
+EXPIRED = Unavailable(410, "This survey link has expired",
+                      "Survey links work for a limited time, and this one is no longer valid. Thank you all the same!")
+UNKNOWN_SURVEY = Unavailable(404, "This survey does not exist",
+                             "The link may be incomplete: check that you copied the whole address.")
+CLOSED = Unavailable(410, "This survey is closed",
+                     "It no longer takes answers. Thank you for your interest!")
+
+
+def invitation_for_token(token: str, *, now: datetime | None = None) -> Invitation | Unavailable:
+    """The invitation a survey link names, with its survey, or why it cannot be answered.
+
+    - unknown or malformed (a tampered token is simply unknown): 404;
+    - expired (``expires_at`` passed, or the status says so): 410, even if answered
+      before: answers may be edited until the link expires, not after;
+    - survey closed: 410 with its own message, unless the invitation was answered
+      already: closing stops *new* responses; the customer who answered may still
+      correct their answers until the link expires;
+    - unsubscribed: may still answer. Unsubscribing stops emails, it does not take back
+      a link the customer holds; their opinion is still welcome.
+    """
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        return UNKNOWN
+    try:
+        invitation = Invitation.objects.select_related("survey").get(token=token)
+    except Invitation.DoesNotExist:
+        return UNKNOWN
+    now = now or timezone.now()
+    if invitation.status == InvitationStatus.EXPIRED or invitation.expires_at <= now:
+        return EXPIRED
+    if not invitation.survey.is_open and invitation.responded_at is None:
+        return CLOSED
+    return invitation
+
+
+def survey_for_public_id(public_id: str) -> Survey | Unavailable:
+    """The survey a public link names, or why it cannot be answered (unknown: 404; closed:
+    410, and then nobody edits either: a public link has no expiry of its own, so the
+    survey's being open is what bounds edits)."""
+    if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
+        return UNKNOWN_SURVEY
+    try:
+        survey = Survey.objects.get(public_id=public_id)
+    except Survey.DoesNotExist:
+        return UNKNOWN_SURVEY
+    if not survey.is_open:
+        return CLOSED
+    return survey
+
+
+# Process-local: the answer pages read the same few surveys' questions on every request.
+_QUESTIONS: dict[tuple, tuple[float, list[Question]]] = {}
+QUESTIONS_CACHE_SECONDS = 60
+QUESTIONS_CACHE_SIZE = 1000
+
+
+def survey_questions(survey: Survey) -> list[Question]:
+    """The survey's questions in order, kept per process for a minute. Every change of the
+    questions bumps ``Survey.version`` and saves the survey (``updated_at``), so the key
+    (schema, survey, version, updated_at) names one set of questions and a changed survey
+    is read afresh; the minute only bounds the cost of a change that forgot the version."""
+    key = (connection.schema_name, survey.pk, survey.version, survey.updated_at)
+    now = time.monotonic()
+    cached = _QUESTIONS.get(key)
+    if cached is not None and now - cached[0] < QUESTIONS_CACHE_SECONDS:
+        return cached[1]
+    questions = list(survey.questions.all())
+    if len(_QUESTIONS) >= QUESTIONS_CACHE_SIZE:
+        _QUESTIONS.clear()
+    _QUESTIONS[key] = (now, questions)
+    return questions
+
+
+def survey_score_question(questions) -> Question | None:
+    """The survey's first NPS or CSAT question: its answer is the response's score."""
+    return next((q for q in questions if q.kind in SCORE_KINDS), None)
+
+
+# ---------------------------------------------------------------- validation
+
+@dataclass
+class _Value:
+    """One answer, validated and in the shape of the Answer row (empty: clear it)."""
+
+    score: int | None = None
+    choices: list | None = None
+    text: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.score is None and not self.choices and not self.text
+
+
+def _is_blank(raw) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, (list, tuple)):
+        return all(_is_blank(item) for item in raw)
+    return str(raw).strip() == ""
+
+
+def _clean(question: Question, raw) -> _Value:
+    """The answer ``raw`` (a string, or a list for multiple choice) to ``question``, or a
+    ValidationError whose message is meant for the customer."""
+    kind = question.kind
+    if _is_blank(raw):
+        return _Value()
+    if kind in SCORE_RANGES or kind == QuestionKind.RATING:
+        low, high = question.score_range
+        value = raw[0] if isinstance(raw, (list, tuple)) and len(raw) == 1 else raw
+        try:
+            score = int(str(value).strip())
+        except ValueError:
+            score = None
+        if score is None or not low <= score <= high:
+            raise ValidationError(f"Choose a number from {low} to {high}.")
+        return _Value(score=score)
+    if kind == QuestionKind.SINGLE:
+        value = raw[0] if isinstance(raw, (list, tuple)) and len(raw) == 1 else raw
+        if not isinstance(value, str) or value not in question.choices:
+            raise ValidationError("Choose one of the options.")
+        return _Value(choices=[value])
+    if kind == QuestionKind.MULTIPLE:
+        values = [raw] if isinstance(raw, str) else list(raw)
+        values = [v for v in values if not _is_blank(v)]
+        if any(not isinstance(v, str) or v not in question.choices for v in values):
+            raise ValidationError("Choose among the options shown.")
+        # Stored in the survey's order, once each, whatever order the browser sent.
+        return _Value(choices=[c for c in question.choices if c in values])
+    if kind == QuestionKind.TEXT:
+        text = str(raw).strip()
+        if len(text) > TEXT_MAX_CHARS:
+            raise ValidationError(f"Keep your answer under {TEXT_MAX_CHARS:,} characters (it has {len(text):,}).")
+        return _Value(text=text)
+    raise ValidationError("This question cannot be answered.")  # an unknown kind: a data error
+
+
+def _clean_all(questions: list[Question], answers: dict) -> tuple[dict[str, _Value], dict[str, list[str]]]:
+    by_key = {q.key: q for q in questions}
+    cleaned, errors = {}, {}
+    for key, raw in answers.items():
+        question = by_key.get(key)
+        if question is None:
+            continue  # not a question of this survey (a stale form): nothing to store
+        try:
+            cleaned[key] = _clean(question, raw)
+        except ValidationError as error:
+            errors[key] = error.messages
+    return cleaned, errors
+
+
+# ---------------------------------------------------------------- writes
+
+def _followup(*, kind: str, score: int | None, current: str, assigned: bool) -> str:
+    """Close the loop: a detractor or unhappy score opens a follow-up when it is stored; a
+    score edited out of that band closes it again, but only while nobody took it on."""
+    in_band = score is not None and kind in FOLLOWUP_BANDS and score in FOLLOWUP_BANDS[kind]
+    if in_band and current == Response.FollowUp.NONE:
+        return Response.FollowUp.OPEN
+    if not in_band and current == Response.FollowUp.OPEN and not assigned:
+        return Response.FollowUp.NONE
+    return current
+
+
+# One statement for a first answer: the response row, its answers, the invitation marked
+# responded (unsubscribed stays so: B's lists rely on it; the answer shows in responded_at
+# and the response) and the KPI day to recompute. An existing response is only locked
+# (the DO UPDATE takes the row lock) and returned: the caller then edits it.
+_UPSERT = """
+    WITH r AS (
+        INSERT INTO surveys_response AS r (
+            id, survey_id, invitation_id, source, browser_key, customer_external_id, email, channel, agent,
+            survey_version, score, score_kind, comment, responded_at, updated_at, completed_at,
+            followup, followup_note
+        ) VALUES (%(id)s, %(survey)s, %(invitation)s, %(source)s, %(browser_key)s, %(customer)s, %(email)s,
+                  %(channel)s, %(agent)s, %(version)s, %(score)s, %(score_kind)s, %(comment)s, %(now)s, %(now)s,
+                  %(completed_at)s, %(followup)s, '')
+        ON CONFLICT {target} DO UPDATE SET updated_at = EXCLUDED.updated_at
+        RETURNING r.id, (r.xmax = 0) AS inserted, r.responded_at, r.completed_at, r.followup,
+                  r.followup_assignee_id IS NOT NULL AS assigned, r.channel, r.agent
+    ), answers AS (
+        INSERT INTO surveys_answer (response_id, question_id, score, choices, text, answered_at)
+        SELECT r.id, a.question_id, a.score, a.choices, a.text, %(now)s
+        FROM r, jsonb_to_recordset(%(answers)s::jsonb) AS a(question_id bigint, score smallint, choices jsonb, text text)
+        WHERE r.inserted
+    ), invitation AS (
+        UPDATE surveys_invitation AS i
+        SET responded_at = r.responded_at,
+            status = CASE WHEN i.status = 'unsubscribed' THEN i.status ELSE 'responded' END
+        FROM r WHERE r.inserted AND i.id = %(invitation)s AND i.responded_at IS NULL
+        RETURNING i.sent_at
+    ), touched_rate AS (
+        -- The response rate of the day the invitation was emailed changes.
+        INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
+        SELECT %(rate_dataset)s, (invitation.sent_at AT TIME ZONE %(tz)s)::date, now()
+        FROM invitation WHERE invitation.sent_at IS NOT NULL
+        ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
+    ), touched AS (
+        INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
+        SELECT %(dataset)s, (r.responded_at AT TIME ZONE %(tz)s)::date, now() FROM r WHERE r.inserted AND %(touch)s
+        ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
+    )
+    SELECT * FROM r
+"""
+# The conflict targets: the OneToOne's unique index, and the partial unique index of the
+# public link (its predicate must be repeated for PostgreSQL to infer the index).
+_BY_INVITATION = "(invitation_id)"
+_BY_BROWSER = "(survey_id, browser_key) WHERE browser_key <> ''"
+
+
+def _missing(questions, values: dict) -> dict:
+    return {q.key: ["Answer this question."] for q in questions if q.required and values.get(q.key, _Value()).empty}
+
+
+def response_save(*, survey: Survey, answers: dict, invitation: Invitation | None = None,
+                  browser_key: str | None = None, channel: str = "", agent: str = "", complete: bool = True,
+                  questions: list[Question] | None = None, now: datetime | None = None) -> Response:
+    """Store ``answers`` (question key → raw value: a string, a list for multiple choice)
+    as the response of ``invitation``, or of the browser ``browser_key`` on the public link.
+
+    Only the questions named in ``answers`` change (an empty value clears an answer), so
+    the one-click score and a full form share this path. ``complete`` is the submit of the
+    whole form: required questions must then be answered (counting answers stored before)
+    and ``completed_at`` is set. Raises ValidationError({question key: [message]}) and
+    stores nothing when an answer is invalid. Pass ``questions`` when the caller already
+    loaded them (they must be the survey's, in order)."""
+    if (invitation is None) == (not browser_key):
+        raise ValueError("a response belongs to an invitation or to a browser key, not both or neither")
+    questions = survey_questions(survey) if questions is None else questions
+    cleaned, errors = _clean_all(questions, answers)
+    if errors:
+        raise ValidationError(errors)
+    nothing = {"__all__": ["Answer at least one question."]}
+    given_any = any(not value.empty for value in cleaned.values())
+    if not complete and not given_any:
+        raise ValidationError(nothing)
+    now = now or timezone.now()
+    by_key = {q.key: q for q in questions}
+    score_question = survey_score_question(questions)
+    comment_question = next((q for q in questions if q.kind == QuestionKind.TEXT), None)
+    upsert = dict(survey=survey, invitation=invitation, browser_key=browser_key, channel=channel[:CHANNEL_MAX_CHARS],
+                  agent=agent[:AGENT_MAX_CHARS], cleaned=cleaned, score_question=score_question,
+                  comment_question=comment_question, complete=complete, now=now, by_key=by_key)
+    missing_now = _missing(questions, cleaned) if complete else {}
+
+    # An invitation not answered yet: its first answer is one statement, atomic by itself,
+    # so no transaction is opened (two round trips fewer on the benchmarked path). Had a
+    # concurrent request answered first, the statement changed nothing but updated_at and
+    # the answers are merged into that response below.
+    if invitation is not None and invitation.responded_at is None and given_any and not missing_now:
+        state = _response_upsert(**upsert)
+        if state["inserted"]:
+            return _saved(state, survey=survey, invitation=invitation, now=now)
+
+    with transaction.atomic():
+        state = _response_upsert(**upsert)
+        if state["inserted"]:
+            if missing_now or not given_any:  # rolls the insert back: nothing is stored
+                raise ValidationError(missing_now or nothing)
+            return _saved(state, survey=survey, invitation=invitation, now=now)
+        response_id = state["id"]
+        key_of = {q.pk: q.key for q in questions}
+        stored = {key_of[a.question_id]: a for a in Answer.objects.filter(response_id=response_id)
+                  if a.question_id in key_of}
+
+        # The answers as they will be once saved: required questions and the response's
+        # denormalised fields are judged on that, not on this request alone.
+        final = {key: _Value(a.score, a.choices, a.text) for key, a in stored.items()}
+        final.update(cleaned)
+        if complete:
+            missing = _missing(questions, final)
+            if missing:
+                raise ValidationError(missing)
+            if all(value.empty for value in final.values()):
+                raise ValidationError(nothing)
+
+        to_write, to_delete, score_changed = [], [], False
+        for key, value in cleaned.items():
+            old = stored.get(key)
+            if value.empty:
+                if old is not None:
+                    to_delete.append(old.pk)
+                    score_changed |= by_key[key].kind in SCORE_KINDS
+                continue
+            if old is not None and (old.score, old.choices, old.text) == (value.score, value.choices or [], value.text):
+                continue
+            to_write.append(Answer(response_id=response_id, question=by_key[key], score=value.score,
+                                   choices=value.choices or [], text=value.text, answered_at=now))
+            score_changed |= by_key[key].kind in SCORE_KINDS
+        if to_write:
+            # answered_at is the time of the last change of that answer.
+            Answer.objects.bulk_create(to_write, update_conflicts=True, unique_fields=["response", "question"],
+                                       update_fields=["score", "choices", "text", "answered_at"])
+        if to_delete:
+            Answer.objects.filter(pk__in=to_delete).delete()
+
+        score, score_kind, comment = _denormalised(final, score_question, comment_question)
+        followup = _followup(kind=score_kind, score=score, current=state["followup"], assigned=state["assigned"])
+        Response.objects.filter(pk=response_id).update(
+            score=score, score_kind=score_kind, comment=comment, updated_at=now, followup=followup,
+            survey_version=survey.version, completed_at=state["completed_at"] or (now if complete else None))
+        if score_changed:
+            kpi_days_touch(dataset=SURVEY_RESPONSES, moments=[state["responded_at"]])
+
+    return Response(id=response_id, survey=survey, invitation=invitation, responded_at=state["responded_at"],
+                    updated_at=now, score=score, score_kind=score_kind, comment=comment, followup=followup,
+                    channel=state["channel"], agent=state["agent"])
+
+
+def _saved(state: dict, *, survey, invitation, now) -> Response:
+    """The response the upsert statement inserted, with everything it wrote."""
+    if invitation is not None:
+        invitation.responded_at = now
+        if invitation.status != InvitationStatus.UNSUBSCRIBED:
+            invitation.status = InvitationStatus.RESPONDED
+    return Response(id=state["id"], survey=survey, invitation=invitation, responded_at=state["responded_at"],
+                    updated_at=now, score=state["score"], score_kind=state["score_kind"], comment=state["comment"],
+                    followup=state["followup"], channel=state["channel"], agent=state["agent"])
+
+
+def _denormalised(final: dict, score_question, comment_question) -> tuple[int | None, str, str]:
+    score_value = final.get(score_question.key) if score_question else None
+    score = score_value.score if score_value else None
+    comment_value = final.get(comment_question.key) if comment_question else None
+    return score, (score_question.kind if score is not None else ""), (comment_value.text if comment_value else "")
+
+
+def _response_upsert(*, survey, invitation, browser_key, channel, agent, cleaned, score_question,
+                     comment_question, complete, now, by_key) -> dict:
+    """Insert the response and its answers, with its fields computed from this request's
+    answers (right for a new response, which has no others), or lock the existing one and
+    return its state."""
+    score, score_kind, comment = _denormalised(cleaned, score_question, comment_question)
+    if invitation is not None:
+        target, source = _BY_INVITATION, Response.Source.EMAIL
+        identity = [invitation.pk, source, "", invitation.customer_external_id, invitation.email,
+                    invitation.channel, invitation.agent]
+    else:
+        target, source = _BY_BROWSER, Response.Source.LINK
+        identity = [None, source, browser_key, "", "", channel, agent]
+    followup = _followup(kind=score_kind, score=score, current=Response.FollowUp.NONE, assigned=False)
+    given = {key: value for key, value in cleaned.items() if not value.empty}
+    rows = [{"question_id": by_key[key].pk, "score": value.score, "choices": value.choices or [], "text": value.text}
+            for key, value in given.items()]
+    params = dict(zip(["invitation", "source", "browser_key", "customer", "email", "channel", "agent"], identity))
+    params.update(id=uuid.uuid4(), survey=survey.pk, version=survey.version, score=score, score_kind=score_kind,
+                  comment=comment, now=now, completed_at=now if complete else None, followup=followup,
+                  answers=json.dumps(rows), dataset=SURVEY_RESPONSES, rate_dataset=SURVEY_INVITATIONS, tz=_time_zone_name(),
+                  touch=any(by_key[key].kind in SCORE_KINDS for key in given))
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT.format(target=target), params)
+        row = cursor.fetchone()
+    names = ["id", "inserted", "responded_at", "completed_at", "followup", "assigned", "channel", "agent"]
+    return {**dict(zip(names, row)), "score": score, "score_kind": score_kind, "comment": comment}
+
+
+def _time_zone_name() -> str:
+    return getattr(connection.tenant, "time_zone", None) or "UTC"
+
+
+def response_record_score(*, invitation: Invitation, score, questions: list[Question] | None = None,
+                          now: datetime | None = None) -> Response:
+    """The score clicked in the email: validated against the survey's first NPS/CSAT
+    question and stored as a partial response (it counts even if nothing else follows).
+    Clicking again, or another score, edits it: the link is safe to open twice."""
+    survey = invitation.survey
+    questions = survey_questions(survey) if questions is None else questions
+    question = survey_score_question(questions)
+    if question is None:
+        raise ValidationError({"__all__": ["This survey has no score question."]})
+    try:
+        return response_save(survey=survey, answers={question.key: score}, invitation=invitation,
+                             complete=False, questions=questions, now=now)
+    except ValidationError as error:
+        # A blank ?score= is not "clear my score": say what is expected.
+        if _is_blank(score):
+            low, high = question.score_range
+            raise ValidationError({question.key: [f"Choose a number from {low} to {high}."]}) from error
+        raise
+
+
+def response_form_values(*, response_filter: dict) -> dict[str, object]:
+    """The stored answers of one response as the form's values (question key → raw value,
+    a list for multiple choice): one query, no Response row needed."""
+    values = {}
+    rows = Answer.objects.filter(**{f"response__{k}": v for k, v in response_filter.items()}).values_list(
+        "question__key", "question__kind", "score", "choices", "text")
+    for key, kind, score, choices, text in rows:
+        if kind == QuestionKind.MULTIPLE:
+            values[key] = list(choices)
+        elif kind == QuestionKind.SINGLE:
+            values[key] = choices[0] if choices else ""
+        elif kind == QuestionKind.TEXT:
+            values[key] = text
+        else:
+            values[key] = "" if score is None else str(score)
+    return values

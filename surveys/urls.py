@@ -1,0 +1,6 @@
+"""Survey URLs, one list per area (authoring, distribution, answering, results)."""
+from surveys.views import answering, authoring, distribution, results
+
+app_name = "surveys"
+
+urlpatterns = [*authoring.urlpatterns, *distribution.urlpatterns, *answering.urlpatterns, *results.urlpatterns]

@@ -1,0 +1,166 @@
+"""Answering a survey in Chromium: the one-click score from the email on a phone, the rest
+by keyboard only, the thank-you page, editing; the public link with JavaScript off."""
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from surveys.models import Response
+from tests.surveys.factories import InvitationFactory, survey_make
+
+pytestmark = pytest.mark.e2e
+
+ALL_KINDS = [
+    {"kind": "csat", "text": "How satisfied are you with our support?", "required": True,
+     "choices": ["Very unsatisfied", "Very satisfied"]},
+    {"kind": "rating", "text": "How helpful was the answer?", "choices": ["Extremely helpful", "Very helpful",
+                                                                          "Somewhat helpful", "Not at all helpful"]},
+    {"kind": "single", "text": "Which plan are you on?", "choices": ["Free", "Pro", "Enterprise"], "required": True},
+    {"kind": "multiple", "text": "Where did you contact us?", "choices": ["Email", "Chat", "Phone"],
+     "help_text": "Think of the last month."},
+    {"kind": "text", "text": "Anything else?"},
+]
+
+
+@pytest.fixture
+def answering(committed_workspace):
+    workspace = committed_workspace("answer", name="Acme Support")
+    with tenant_context(workspace):
+        nps = survey_make("nps", name="How are we doing?", intro="Two quick questions about your last conversation.",
+                          thank_you="Thank you — every answer is read by our team.")
+        invitation = InvitationFactory(survey=nps, email="ann@example.test")
+        custom = survey_make("custom", questions=ALL_KINDS, name="Support survey", intro="Five short questions.")
+    connection.set_schema_to_public()
+    return workspace, invitation, custom
+
+
+def _base(live_server, workspace) -> str:
+    port = live_server.url.rsplit(":", 1)[1]
+    return f"http://{workspace.slug}.localhost:{port}"
+
+
+def _focused(page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.className")
+
+
+def test_score_from_the_email_then_the_rest_by_keyboard_on_a_phone(live_server, browser, screenshot, answering):
+    workspace, invitation, _ = answering
+    base = _base(live_server, workspace)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+
+    page.goto(f"{base}/s/{invitation.token}?score=9")
+    page.wait_for_url(f"{base}/s/{invitation.token}?saved=1")
+    page.get_by_text("Thanks — your score is saved.").wait_for()
+    assert page.locator("#q1-9").is_checked()
+    with tenant_context(workspace):
+        assert Response.objects.values_list("score", "completed_at").get() == (9, None)
+    connection.set_schema_to_public()
+    # Nothing is wider than the phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("survey-answer-mobile", target=page)
+
+    # Keyboard only: Tab reaches the checked score, arrows change it, Tab to the comment.
+    page.keyboard.press("Tab")
+    assert _focused(page) == "q1-9"
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("#q1-8").is_checked()
+    screenshot("survey-answer-keyboard", target=page)  # the focus ring on the chosen score
+    page.keyboard.press("Tab")
+    assert _focused(page) == "q2"
+    page.keyboard.type("Quick and friendly.")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Save my answers"
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"{base}/s/{invitation.token}/thanks")
+    page.get_by_role("heading", name="Your answers are saved").wait_for()
+    page.get_by_text("Thank you — every answer is read by our team.").wait_for()
+    screenshot("survey-thanks", target=page)
+    with tenant_context(workspace):
+        response = Response.objects.get()
+        assert (response.score, response.comment, response.completed_at is not None) == (8, "Quick and friendly.", True)
+    connection.set_schema_to_public()
+
+    # Back to change the answers, still by keyboard.
+    page.get_by_role("link", name="Change my answers").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/s/{invitation.token}")
+    page.get_by_text("You can change your answers until").wait_for()
+    assert page.locator("#q2").input_value() == "Quick and friendly."
+    page.locator("#q2").focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("Quick, friendly, and it worked.")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#q1-10").is_checked()
+    page.locator("button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/s/{invitation.token}/thanks")
+    with tenant_context(workspace):
+        assert Response.objects.values_list("score", "comment", "followup").get() == (10, "Quick, friendly, and it worked.", "")
+    context.close()
+
+
+def test_every_question_kind_with_errors_on_a_desktop(live_server, page, screenshot, answering):
+    workspace, _, survey = answering
+    base = _base(live_server, workspace)
+    page.goto(f"{base}/p/{survey.public_id}?channel=chat&agent=Bo")
+    page.get_by_role("heading", name="Support survey").wait_for()
+    page.get_by_role("button", name="Send my answers").click()
+
+    # The error summary is focused (autofocus: no script needed) and links to each question.
+    page.get_by_role("alert").get_by_text("Please check your answers").wait_for()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert page.get_by_role("alert").get_by_role("link").all_inner_texts() == [
+        "How satisfied are you with our support? — Answer this question.",
+        "Which plan are you on? — Answer this question."]
+    assert page.locator("#q1-0").get_attribute("aria-describedby") == "q1-error"
+    screenshot("survey-answer", target=page)
+
+    page.get_by_role("alert").get_by_role("link").first.click()
+    assert _focused(page) == "q1-0"
+    page.get_by_text("4", exact=True).first.click()
+    page.get_by_text("Very helpful", exact=True).click()
+    page.get_by_text("Enterprise").click()
+    page.get_by_text("Chat", exact=True).click()
+    page.get_by_text("Phone", exact=True).click()
+    page.get_by_label("Anything else?").fill("All good")
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_url(f"{base}/p/{survey.public_id}/thanks")
+    with tenant_context(workspace):
+        response = Response.objects.get()
+        answers = {a.question.key: (a.score, a.choices, a.text) for a in response.answers.select_related("question")}
+        assert (response.channel, response.agent, response.score, response.score_kind) == ("chat", "Bo", 4, "csat")
+        assert answers == {"q1": (4, [], ""), "q2": (2, [], ""), "q3": (None, ["Enterprise"], ""),
+                           "q4": (None, ["Chat", "Phone"], ""), "q5": (None, [], "All good")}
+    connection.set_schema_to_public()
+
+    page.goto(f"{base}/s/{'x' * 32}")
+    page.get_by_role("heading", name="This survey link does not work").wait_for()
+    screenshot("survey-unavailable", target=page)
+
+
+def test_the_public_link_works_without_javascript(live_server, browser, answering):
+    workspace, _, survey = answering
+    base = _base(live_server, workspace)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{base}/p/{survey.public_id}?channel=web")
+    page.locator("label[for=q1-1]").click()
+    page.locator("label[for=q3-0]").click()
+    page.get_by_label("Anything else?").fill("No script needed")
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_url(f"{base}/p/{survey.public_id}/thanks")
+    page.get_by_role("link", name="Change my answers").click()
+    assert page.locator("#q1-1").is_checked()
+    assert page.get_by_text("You have answered this survey.").is_visible()
+    page.locator("label[for=q1-4]").click()
+    page.get_by_role("button", name="Save my answers").click()
+    page.wait_for_url(f"{base}/p/{survey.public_id}/thanks")
+    with tenant_context(workspace):
+        assert list(Response.objects.values_list("score", "channel", "comment")) == [(5, "web", "No script needed")]
+    context.close()
+

@@ -1,0 +1,86 @@
+"""The whole survey loop in a real browser (Debian's Chromium via Playwright) against a live
+server and a real Celery worker that emails through a real SMTP server: a team lead
+authors an NPS survey, sends it to a pasted address, opens the email in the Outbox, clicks
+a score inside it, answers the follow-up question, and reads the response on the results
+page. Screenshots of the email, the survey page and the results page."""
+import re
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from surveys.models import Invitation, Response, Survey
+from tests.e2e.test_import_browser import sign_in
+from tests.helpers import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker]
+
+
+@pytest.fixture
+def initech(committed_workspace, celery_worker, live_server):
+    workspace = committed_workspace("initech")
+    workspace.base = f"http://initech.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    return workspace
+
+
+def test_author_send_answer_and_read_the_response(initech, page, screenshot, smtp_server):
+    sign_in(page, initech.base, initech.lead.email)
+
+    # Author: an NPS survey from its template.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Surveys").click()
+    page.get_by_role("link", name="Create your first survey").click()
+    page.get_by_label("Net Promoter Score (NPS)").check()
+    page.get_by_label("Survey name").fill("Loop NPS")
+    page.get_by_role("button", name="Create survey").click()
+    page.get_by_text("“Loop NPS” created from the template.").wait_for()
+
+    # Send it to one pasted address, after the confirmation of who gets it.
+    page.get_by_role("navigation", name="Survey pages").get_by_role("link", name="Send").click()
+    page.get_by_label("A pasted list of addresses").check()
+    page.get_by_label("Addresses", exact=True).fill("Casey Customer <casey@example.test>")
+    page.get_by_role("button", name="Check the recipients").click()
+    page.get_by_role("heading", name="Confirm: 1 will be invited, 0 refused").wait_for()
+    page.get_by_role("button", name="Send to 1 person").click()
+
+    with tenant_context(initech):
+        survey = Survey.objects.get(name="Loop NPS")
+        wait_until(lambda: Invitation.objects.filter(survey=survey, status="sent").exists(), timeout=30)
+        invitation = Invitation.objects.get(survey=survey)
+    (received,) = smtp_server.wait_for(lambda m: "casey@example.test" in str(m["To"])
+                                       and invitation.token in smtp_server.text_of(m))
+
+    # The Outbox shows the email as sent, score buttons inside.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Surveys").click()
+    page.get_by_role("navigation", name="Survey section").get_by_role("link", name="Outbox").click()
+    page.get_by_role("link", name=re.compile(re.escape(received["Subject"]))).first.click()
+    email = page.frame_locator("iframe[title='The email, rendered']")
+    nine = email.get_by_role("link", name="9", exact=True)
+    nine.wait_for()
+    screenshot("survey-loop-email")
+    href = nine.get_attribute("href")
+    assert re.fullmatch(rf"http://initech\.localhost:\d+/s/{re.escape(invitation.token)}\?score=9", href)
+
+    # One click records the score (the worker's emails name the configured port; this
+    # test's server listens on another one).
+    page.goto(re.sub(r"^http://[^/]+", initech.base, href))
+    page.get_by_text("Thanks — your score is saved.").wait_for()
+    with tenant_context(initech):
+        assert Response.objects.get(invitation=invitation).score == 9
+    page.get_by_label("What is the main reason for your score?").fill("Quick, friendly answers.")
+    screenshot("survey-loop-answer")
+    page.get_by_role("button", name=re.compile("^(Send|Save) my answers$")).click()
+    page.get_by_role("heading", name="Your answers are saved").wait_for()
+
+    # The team lead reads it.
+    page.goto(f"{initech.base}/surveys/{survey.pk}/")
+    page.get_by_role("heading", name="Loop NPS", level=1).wait_for()
+    assert page.locator("#rate-title + .kpi-value").inner_text() == "100.0%"
+    assert page.locator("#score-title + .kpi-value").inner_text() == "100"
+    assert "Quick, friendly answers." in page.locator(".comment-list").first.inner_text()
+    screenshot("survey-loop-results")
+    page.get_by_role("navigation", name="Survey pages").get_by_role("link", name="Responses").click()
+    row = page.get_by_role("row", name=re.compile("Quick, friendly answers."))
+    assert "casey@example.test" in row.inner_text()
+    with tenant_context(initech):
+        invitation.refresh_from_db()
+        assert invitation.status == "responded"
+        assert Response.objects.get(invitation=invitation).completed_at is not None
