@@ -62,6 +62,12 @@ def _normalised(recipient: dict) -> dict:
     return values
 
 
+# The failure reason of an email a dead worker may or may not have handed over (see
+# ``sending``). Defined here because throttling reads it: such an invitation may have
+# reached the customer, so it counts as surveyed.
+UNCERTAIN = "delivery uncertain: the worker stopped while sending; not resent so nobody gets it twice"
+
+
 def invitations_screen(*, survey: Survey, recipients: list[dict], source: str = InvitationSource.CAMPAIGN,
                        now: datetime | None = None, survey_settings: SurveySettings | None = None) -> Screened:
     """Decide, without writing, who of ``recipients`` would be invited and why the others
@@ -103,7 +109,11 @@ def invitations_screen(*, survey: Survey, recipients: list[dict], source: str = 
     recent = {}
     if survey_settings.throttle_days:
         since = now - timedelta(days=survey_settings.throttle_days)
-        recent = dict(Invitation.objects.filter(email__in=emails, created_at__gte=since)
+        # Nobody is surveyed twice in the window, but an invitation that certainly never
+        # reached its recipient (refused by the mail server, called off by a suppression)
+        # surveyed nobody: it does not hold the address for the window.
+        never_delivered = Q(status=InvitationStatus.FAILED) & ~Q(failure_reason=UNCERTAIN)
+        recent = dict(Invitation.objects.filter(email__in=emails, created_at__gte=since).exclude(never_delivered)
                       .values("email").annotate(last=Max("created_at")).values_list("email", "last"))
     window = survey_settings.throttle_days
     for person in candidates:

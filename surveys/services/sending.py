@@ -24,12 +24,11 @@ from django.utils import timezone
 
 from surveys.mail import InvitationEmail, invitation_email_prepare
 from surveys.models import Invitation, InvitationStatus, Suppression, SurveySettings
-from surveys.services.invitations import suppression_reason_text, workspace_lock_key
+from surveys.services.invitations import UNCERTAIN, suppression_reason_text, workspace_lock_key
 from surveys.services.kpi_days import SURVEY_INVITATIONS, kpi_days_touch
 
 log = logging.getLogger(__name__)
 
-UNCERTAIN = "delivery uncertain: the worker stopped while sending; not resent so nobody gets it twice"
 MAX_ATTEMPTS = 5
 RETRY_DELAY = timedelta(minutes=5)
 # Rows read per query; one SMTP connection serves every batch of a run.

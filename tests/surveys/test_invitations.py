@@ -79,6 +79,26 @@ def test_two_invitations_for_one_address_are_throttled_across_surveys(workspace)
             ("t@x.test", f"surveyed on {today()}, within the 10-day window")]
 
 
+def test_an_invitation_never_delivered_does_not_hold_the_address_for_the_window(workspace):
+    from surveys.services.invitations import UNCERTAIN
+
+    with tenant_context(workspace):
+        survey = survey_make("nps")
+        InvitationFactory(survey=survey, email="bounced@x.test", status="failed",
+                          failure_reason="the mail server refused it: 451 try later (5 attempts)")
+        InvitationFactory(survey=survey, email="maybe@x.test", status="failed", failure_reason=UNCERTAIN)
+        InvitationFactory(survey=survey, email="waiting@x.test", status="scheduled")
+        InvitationFactory(survey=survey, email="lapsed@x.test", status="expired")
+        created, refused = invitations_create(survey=survey_make("csat"), source="api", recipients=[
+            {"email": e} for e in ("bounced@x.test", "maybe@x.test", "waiting@x.test", "lapsed@x.test")])
+        # Never delivered: surveyed nobody. Perhaps delivered, about to be sent, or sent and
+        # left unanswered: each holds the address for the 30 days.
+        assert [i.email for i in created] == ["bounced@x.test"]
+        window = f"surveyed on {today()}, within the 30-day window"
+        assert [(r.email, r.reason) for r in refused] == [
+            ("maybe@x.test", window), ("waiting@x.test", window), ("lapsed@x.test", window)]
+
+
 def test_suppression_reasons_and_what_it_calls_off(workspace):
     with tenant_context(workspace):
         survey = survey_make("nps")
