@@ -196,14 +196,20 @@ def test_a_row_left_sending_is_failed_not_resent(workspace, smtp):
     assert sorted(m["To"].addresses[0].username for m in received(smtp, "stuck.test")) == ["s1", "s2", "s2"]
 
 
-def test_recipient_refused_by_the_server_fails_with_its_reason(workspace, smtp, monkeypatch):
+def smtp_reply_to_rcpt(smtp, monkeypatch, prefix: str, reply: str) -> None:
+    """The SMTP server answers ``reply`` to RCPT TO of addresses starting with ``prefix``
+    and accepts the others."""
     async def handle_RCPT(server, session, envelope, address, rcpt_options):
-        if address.startswith("nobody@"):
-            return "550 5.1.1 No such user here"
+        if address.startswith(prefix):
+            return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     monkeypatch.setattr(smtp, "handle_RCPT", handle_RCPT, raising=False)
+
+
+def test_recipient_refused_by_the_server_fails_with_its_reason(workspace, smtp, monkeypatch):
+    smtp_reply_to_rcpt(smtp, monkeypatch, "nobody@", "550 5.1.1 No such user here")
     with tenant_context(workspace):
         survey = survey_make("nps")
         campaign_create(survey=survey, recipients=[{"email": "nobody@refuse.test"}, {"email": "ok@refuse.test"}])
@@ -242,13 +248,7 @@ def test_try_later_puts_the_invitation_back_with_backoff_and_gives_up_after_five
 
 
 def test_greylisted_recipient_is_retried_later_and_the_batch_goes_on(workspace, smtp, monkeypatch):
-    async def handle_RCPT(server, session, envelope, address, rcpt_options):
-        if address.startswith("grey@"):
-            return "450 4.2.1 Greylisted, come back later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    monkeypatch.setattr(smtp, "handle_RCPT", handle_RCPT, raising=False)
+    smtp_reply_to_rcpt(smtp, monkeypatch, "grey@", "450 4.2.1 Greylisted, come back later")
     with tenant_context(workspace):
         survey = survey_make("nps")
         campaign_create(survey=survey, recipients=[{"email": "grey@grey.test"}, {"email": "ok@grey.test"}])
