@@ -180,7 +180,7 @@ class Worker:
         def idle() -> bool:
             if sum(broker.llen(queue) for queue in ("default", "email", "long")):
                 return False
-            inspect = app.control.inspect(timeout=1.0)
+            inspect = app.control.inspect(timeout=1.0, limit=1)  # one worker: its reply is enough
             replies = [inspect.active(), inspect.reserved()]
             if any(reply is None for reply in replies):  # no answer: the worker is running a task
                 return False
