@@ -130,7 +130,7 @@ class SmtpSink:
     def stop(self):
         self.controller.stop()
 
-    def wait_for(self, predicate, timeout=20.0):
+    def wait_for(self, predicate, timeout=60.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -158,28 +158,48 @@ class Worker:
     SMTP sink. Tests may kill it (as a crash would) and start it again."""
 
     started = False  # a worker ran in this session: teardowns wait for it to go idle
+    current: "Worker | None" = None  # the last one started
 
     def __init__(self, env: dict, log: Path):
         self.env, self.log, self.process = env, log, None
 
     @staticmethod
-    def wait_idle(timeout: float = 30.0) -> None:
-        """Until no task is queued, reserved or running (or ``timeout``)."""
+    def wait_idle(timeout: float = 180.0) -> None:
+        """Until no task is queued, reserved or running (or ``timeout``).
+
+        The worker runs a solo pool: while it runs a task it cannot answer remote control
+        commands, so a missing reply means "busy", not "idle" (a loaded machine may also
+        answer late). Idle must be seen twice in a row: a task that just ended may have
+        queued another one that the worker is about to take."""
         from redis import Redis
 
         from config.celery import app
 
         broker = Redis.from_url(settings.REDIS_URL)  # the broker's database (redis-py spelling)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            queued = sum(broker.llen(queue) for queue in ("default", "email", "long"))
-            inspect = app.control.inspect(timeout=0.5)
-            busy = [tasks for reply in (inspect.active(), inspect.reserved()) for tasks in (reply or {}).values()]
-            if not queued and not any(busy):
-                return
-            time.sleep(0.1)
 
-    def start(self, timeout: float = 60) -> "Worker":
+        def idle() -> bool:
+            if sum(broker.llen(queue) for queue in ("default", "email", "long")):
+                return False
+            inspect = app.control.inspect(timeout=1.0, limit=1)  # one worker: its reply is enough
+            replies = [inspect.active(), inspect.reserved()]
+            if any(reply is None for reply in replies):  # no answer: the worker is running a task
+                return False
+            if any(tasks for reply in replies for tasks in reply.values()):
+                return False
+            return not sum(broker.llen(queue) for queue in ("default", "email", "long"))
+
+        deadline = time.monotonic() + timeout
+        seen_idle = 0
+        while time.monotonic() < deadline:
+            worker = Worker.current
+            if worker is None or worker.process is None or worker.process.poll() is not None:
+                return  # no worker process alive: nothing can be running
+            seen_idle = seen_idle + 1 if idle() else 0
+            if seen_idle >= 2:
+                return
+            time.sleep(0.2)
+
+    def start(self, timeout: float = 180) -> "Worker":
         from config.celery import app
 
         hostname = f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
@@ -191,8 +211,9 @@ class Worker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited:\n{self.log.read_text()}")
-            if app.control.ping(timeout=0.5):
+            if app.control.ping(timeout=1.0):
                 Worker.started = True
+                Worker.current = self
                 return self
         self.process.kill()
         raise RuntimeError(f"worker did not answer within {timeout}s:\n{self.log.read_text()}")

@@ -26,7 +26,7 @@ def api_key_client(workspace, role: str = "team_lead") -> Client:
     return Client(HTTP_HOST=workspace.domain_name, HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
-def wait_until(predicate, timeout=20.0, interval=0.1):
+def wait_until(predicate, timeout=60.0, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

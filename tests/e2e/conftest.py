@@ -13,6 +13,14 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" /
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expect():
+    """expect() retries for 5 s by default; a loaded 2-core machine may need longer."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20000)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -29,7 +37,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     yield page
     context.close()
 

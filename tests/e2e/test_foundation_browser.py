@@ -4,6 +4,7 @@ import re
 import pytest
 import requests
 from django.db import connection
+from playwright.sync_api import expect
 from django_tenants.utils import tenant_context
 
 from tenants.models import Workspace
@@ -18,6 +19,10 @@ pytestmark = pytest.mark.e2e
 def cleanup_signup(transactional_db):
     yield
     connection.set_schema_to_public()
+    from tests.conftest import Worker
+
+    if Worker.started:  # a task (the invitation's email) may still read the schema
+        Worker.wait_idle()
     for workspace in Workspace.objects.real():
         workspace_delete(workspace=workspace)
 
@@ -49,6 +54,7 @@ def test_create_a_workspace_sign_in_and_use_the_settings(live_server, page, scre
     screenshot("03-dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Data").click()
+    page.wait_for_url(f"http://initech.localhost:{port}/data/")
     page.get_by_role("link", name="Conversations").click()
     page.get_by_role("rowheader", name="first_response_at").wait_for()
     screenshot("03b-dataset-conversations")
@@ -58,12 +64,14 @@ def test_create_a_workspace_sign_in_and_use_the_settings(live_server, page, scre
     screenshot("04-workspace-settings")
 
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Team").click()
+    page.wait_for_url(f"http://initech.localhost:{port}/settings/team/")  # not a field of the page left
     page.get_by_label("Email").fill("agent@initech.test")
     page.get_by_role("button", name="Send invitation").click()
     page.get_by_text("Invitation sent to agent@initech.test as agent.").wait_for()
     screenshot("05-team")
 
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="API keys").click()
+    page.get_by_role("button", name="Create key").wait_for()  # on the API keys page, not a field of the team's
     page.get_by_label("Name").fill("CI")
     page.get_by_role("button", name="Create key").click()
     key = page.get_by_label("New API key").input_value()
@@ -111,7 +119,7 @@ def test_mobile_menu_opens_by_keyboard(live_server, browser, cleanup_signup):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"http://mobile.localhost:{port}/")
     nav = page.get_by_role("navigation", name="Main")
-    assert not nav.is_visible()
+    expect(nav).to_be_hidden()
     page.locator("#nav-toggle").focus()
     page.keyboard.press("Space")
     nav.wait_for(state="visible")

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 from django_tenants.utils import tenant_context
 
 from ingestion.models import Conversation, ImportJob
@@ -56,11 +57,25 @@ def upload(page, path, dataset="Conversations") -> None:
     page.get_by_label("CSV file").set_input_files(str(path))
     page.get_by_role("button", name="Upload and map columns").click()
     page.get_by_role("heading", name=re.compile("^Map the columns of")).wait_for()
+    # The heading can be there before the rest of the page is parsed (the selects and
+    # their options read next).
+    page.wait_for_load_state()
 
 
-def report_counts(page) -> dict[str, str]:
+def expect_report(page, counts: dict[str, str]) -> None:
+    """The report lists exactly ``counts``, in order (waiting for the page to show them:
+    all_inner_texts() reads at once, maybe a page still being parsed)."""
     report = page.locator("dl.report")
-    return dict(zip(report.locator("dt").all_inner_texts(), report.locator("dd").all_inner_texts()))
+    expect(report.locator("dt")).to_have_text(list(counts), use_inner_text=True)
+    expect(report.locator("dd")).to_have_text(list(counts.values()), use_inner_text=True)
+
+
+def follow_the_import(page, heading: str, timeout: float) -> None:
+    """The page follows the job and reloads itself into the report: wait for it, then for
+    that page's whole document."""
+    done = page.get_by_role("heading", name=re.compile("^Done"))
+    expect(done).to_have_text(heading, use_inner_text=True, timeout=timeout)
+    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -94,7 +109,10 @@ def test_upload_map_follow_the_progress_and_read_the_report(acme, page, screensh
 
     for header, field_name in MAPPING.items():
         page.get_by_label(header, exact=True).select_option(field_name)
-    page.get_by_role("button", name="Update the preview").click()
+    # The mapping page already has the preview's heading: wait for the page the click
+    # brings (same address), not for the heading.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Update the preview").click()
     page.get_by_role("heading", name="Preview of the first rows").wait_for()
     assert page.get_by_role("alert").count() == 0
     # Line 5's unreadable date is highlighted in its cell; the other nine rows are fine.
@@ -109,16 +127,15 @@ def test_upload_map_follow_the_progress_and_read_the_report(acme, page, screensh
     # The rest by keyboard: arrows move between the modes, Tab reaches the button.
     page.get_by_label("Import the valid rows").focus()
     page.keyboard.press("ArrowDown")
-    assert page.get_by_label("All or nothing").is_checked()
+    expect(page.get_by_label("All or nothing")).to_be_checked()
     page.keyboard.press("ArrowUp")
-    assert page.get_by_label("Import the valid rows").is_checked()
+    expect(page.get_by_label("Import the valid rows")).to_be_checked()
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Start the import"
+    page.wait_for_function("document.activeElement.textContent === 'Start the import'")
     page.keyboard.press("Enter")
     # The page follows the job (queued, running) and reloads itself into the report.
-    page.get_by_role("heading", name=re.compile("^Done")).wait_for(timeout=30000)
-    assert page.get_by_role("heading", name=re.compile("^Done")).inner_text() == "Done 300 rows read"
-    assert report_counts(page) == {"Created": "297", "Updated": "0", "Unchanged": "0", "Rejected": "3"}
+    follow_the_import(page, "Done 300 rows read", timeout=120000)
+    expect_report(page, {"Created": "297", "Updated": "0", "Unchanged": "0", "Rejected": "3"})
     rejected_table = page.locator("table.rejections tbody tr")
     assert [rejected_table.nth(i).locator("th, td").all_inner_texts() for i in range(rejected_table.count())] == [
         ["5", "Opened at → created_at", "created_at: 'next tuesday' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)"],
@@ -167,13 +184,14 @@ def test_upload_map_follow_the_progress_and_read_the_report(acme, page, screensh
         screenshot("import-progress")
     except Exception:  # the worker was quicker than the page: nothing to catch
         pass
-    page.get_by_role("heading", name=re.compile("^Done")).wait_for(timeout=60000)
-    assert page.get_by_role("heading", name=re.compile("^Done")).inner_text() == "Done 30,000 rows read"
-    assert report_counts(page) == {"Created": "29,703", "Updated": "1", "Unchanged": "296", "Rejected": "0"}
+    follow_the_import(page, "Done 30,000 rows read", timeout=300000)
+    expect_report(page, {"Created": "29,703", "Updated": "1", "Unchanged": "296", "Rejected": "0"})
     assert page.locator("table.rejections").count() == 0
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Data").click()
+    page.wait_for_url(f"{acme.base}/data/")
     page.get_by_role("link", name="Past imports").click()
+    page.wait_for_url(f"{acme.base}/data/imports/")
     page.get_by_role("heading", name="Imports").wait_for()
     rows = page.locator("table tbody tr")
     assert [rows.nth(i).locator("th, td").all_inner_texts()[:8] for i in range(2)] == [
@@ -188,14 +206,15 @@ def test_import_without_javascript_on_a_phone(acme, browser, tmp_path):
     small.write_bytes(tickets_csv([ticket(i) for i in range(20)]))
     context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     try:
         sign_in(page, acme.base, acme.lead.email)
         page.goto(f"{acme.base}/data/import/")
         upload(page, small)
         for header, field_name in MAPPING.items():
             page.get_by_label(header, exact=True).select_option(field_name)
-        page.get_by_role("button", name="Update the preview").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Update the preview").click()
         page.get_by_role("heading", name="Preview of the first rows").wait_for()
         assert page.locator("table.preview td.cell-error").count() == 1
         # Only the wide tables scroll sideways, inside their own box, never the page.
@@ -205,9 +224,10 @@ def test_import_without_javascript_on_a_phone(acme, browser, tmp_path):
         page.get_by_label("All or nothing").check()
         page.get_by_role("button", name="Start the import").click()
         # No script polls: the progress page refreshes itself until the report is there.
-        page.get_by_role("heading", name=re.compile("^Done")).wait_for(timeout=30000)
-        assert report_counts(page) == {"Created": "0", "Updated": "0", "Unchanged": "0", "Rejected": "1",
-                                       "Valid, not imported": "19"}
+        page.get_by_role("heading", name=re.compile("^Done")).wait_for(timeout=120000)
+        page.wait_for_load_state()
+        expect_report(page, {"Created": "0", "Updated": "0", "Unchanged": "0", "Rejected": "1",
+                             "Valid, not imported": "19"})
         assert page.locator(".message-warning").inner_text() == (
             "All or nothing: 1 row is invalid, so no row was imported. Fix it and import the file again.")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -1,8 +1,12 @@
 """Answering a survey in Chromium: the one-click score from the email on a phone, the rest
 by keyboard only, the thank-you page, editing; the public link with JavaScript off."""
+import re
+
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from surveys.models import Response
 from tests.surveys.factories import InvitationFactory, survey_make
@@ -38,8 +42,28 @@ def _base(live_server, workspace) -> str:
     return f"http://{workspace.slug}.localhost:{port}"
 
 
+FOCUSED = "document.activeElement.id || document.activeElement.className"
+
+
 def _focused(page) -> str:
-    return page.evaluate("document.activeElement.id || document.activeElement.className")
+    return page.evaluate(FOCUSED)
+
+
+def expect_focused(page, expected: str) -> None:
+    """The focused element's id (or class) becomes ``expected``. Focus can move with the
+    page's next rendering (autofocus, a link to a fragment), after the action returned."""
+    try:
+        page.wait_for_function(f"expected => ({FOCUSED}) === expected", arg=expected)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the focus is on {_focused(page)!r}, not {expected!r}") from None
+
+
+def expect_true(page, expression: str) -> None:
+    """``expression`` becomes true (it reads the focus, which may move after the action)."""
+    try:
+        page.wait_for_function(expression)
+    except PlaywrightTimeout:
+        raise AssertionError(f"still false: {expression}") from None
 
 
 def test_score_from_the_email_then_the_rest_by_keyboard_on_a_phone(live_server, browser, screenshot, answering):
@@ -47,12 +71,12 @@ def test_score_from_the_email_then_the_rest_by_keyboard_on_a_phone(live_server, 
     base = _base(live_server, workspace)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
 
     page.goto(f"{base}/s/{invitation.token}?score=9")
     page.wait_for_url(f"{base}/s/{invitation.token}?saved=1")
     page.get_by_text("Thanks — your score is saved.").wait_for()
-    assert page.locator("#q1-9").is_checked()
+    expect(page.locator("#q1-9")).to_be_checked()
     with tenant_context(workspace):
         assert Response.objects.values_list("score", "completed_at").get() == (9, None)
     connection.set_schema_to_public()
@@ -62,15 +86,15 @@ def test_score_from_the_email_then_the_rest_by_keyboard_on_a_phone(live_server, 
 
     # Keyboard only: Tab reaches the checked score, arrows change it, Tab to the comment.
     page.keyboard.press("Tab")
-    assert _focused(page) == "q1-9"
+    expect_focused(page, "q1-9")
     page.keyboard.press("ArrowLeft")
-    assert page.locator("#q1-8").is_checked()
+    expect(page.locator("#q1-8")).to_be_checked()
     screenshot("survey-answer-keyboard", target=page)  # the focus ring on the chosen score
     page.keyboard.press("Tab")
-    assert _focused(page) == "q2"
+    expect_focused(page, "q2")
     page.keyboard.type("Quick and friendly.")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent.trim()") == "Save my answers"
+    expect_true(page, "document.activeElement.textContent.trim() === 'Save my answers'")
     page.keyboard.press("Enter")
 
     page.wait_for_url(f"{base}/s/{invitation.token}/thanks")
@@ -87,14 +111,14 @@ def test_score_from_the_email_then_the_rest_by_keyboard_on_a_phone(live_server, 
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/s/{invitation.token}")
     page.get_by_text("You can change your answers until").wait_for()
-    assert page.locator("#q2").input_value() == "Quick and friendly."
+    expect(page.locator("#q2")).to_have_value("Quick and friendly.")
     page.locator("#q2").focus()
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("Quick, friendly, and it worked.")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert page.locator("#q1-10").is_checked()
+    expect(page.locator("#q1-10")).to_be_checked()
     page.locator("button[type=submit]").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/s/{invitation.token}/thanks")
@@ -112,15 +136,16 @@ def test_every_question_kind_with_errors_on_a_desktop(live_server, page, screens
 
     # The error summary is focused (autofocus: no script needed) and links to each question.
     page.get_by_role("alert").get_by_text("Please check your answers").wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
-    assert page.get_by_role("alert").get_by_role("link").all_inner_texts() == [
+    # Autofocus applies at the page's next rendering, maybe after the text is found.
+    expect_true(page, "document.activeElement.classList.contains('error-summary')")
+    expect(page.get_by_role("alert").get_by_role("link")).to_have_text([
         "How satisfied are you with our support? — Answer this question.",
-        "Which plan are you on? — Answer this question."]
+        "Which plan are you on? — Answer this question."], use_inner_text=True)
     assert page.locator("#q1-0").get_attribute("aria-describedby") == "q1-error"
     screenshot("survey-answer", target=page)
 
     page.get_by_role("alert").get_by_role("link").first.click()
-    assert _focused(page) == "q1-0"
+    expect_focused(page, "q1-0")  # the fragment's target is focused at the next rendering
     page.get_by_text("4", exact=True).first.click()
     page.get_by_text("Very helpful", exact=True).click()
     page.get_by_text("Enterprise").click()
@@ -147,7 +172,7 @@ def test_the_public_link_works_without_javascript(live_server, browser, answerin
     base = _base(live_server, workspace)
     context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     page.goto(f"{base}/p/{survey.public_id}?channel=web")
     page.locator("label[for=q1-1]").click()
     page.locator("label[for=q3-0]").click()
@@ -155,8 +180,9 @@ def test_the_public_link_works_without_javascript(live_server, browser, answerin
     page.get_by_role("button", name="Send my answers").click()
     page.wait_for_url(f"{base}/p/{survey.public_id}/thanks")
     page.get_by_role("link", name="Change my answers").click()
-    assert page.locator("#q1-1").is_checked()
-    assert page.get_by_text("You have answered this survey.").is_visible()
+    page.wait_for_url(re.compile(rf"^{re.escape(base)}/p/{survey.public_id}(\?.*)?$"))
+    expect(page.locator("#q1-1")).to_be_checked()
+    expect(page.get_by_text("You have answered this survey.")).to_be_visible()
     page.locator("label[for=q1-4]").click()
     page.get_by_role("button", name="Save my answers").click()
     page.wait_for_url(f"{base}/p/{survey.public_id}/thanks")

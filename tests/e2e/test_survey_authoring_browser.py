@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from surveys.models import Question, Survey
 from tests.e2e.test_import_browser import sign_in
@@ -53,11 +54,12 @@ def test_team_lead_authors_and_previews_a_survey(umbrella, page, screenshot):
     sixth = page.get_by_role("group", name=re.compile(r"^Question 6"))
     sixth.wait_for()
     page.wait_for_load_state()
-    # The new row's question box has the focus.
-    assert page.evaluate("document.activeElement.name") == "questions-5-text"
+    # The new row's question box has the focus (autofocus: applied at the page's next
+    # rendering, which may come after the load event).
+    page.wait_for_function("document.activeElement.name === 'questions-5-text'")
     # Typed before "add" and kept, not yet saved.
-    assert page.get_by_role("group", name=re.compile(r"^Question 3")).get_by_label(
-        "Question", exact=True).input_value() == "Which channel did you use?"
+    expect(page.get_by_role("group", name=re.compile(r"^Question 3")).get_by_label(
+        "Question", exact=True)).to_have_value("Which channel did you use?")
     sixth.get_by_label("Question", exact=True).fill("Which features do you use?")
     sixth.get_by_label("Kind").select_option("multiple")
     # The options box appears for a kind that has options (progressive script).
@@ -67,8 +69,8 @@ def test_team_lead_authors_and_previews_a_survey(umbrella, page, screenshot):
     # Move it above "How could we improve?" (progressive script; it renumbers the positions).
     sixth.get_by_role("button", name="Move up").click()
     fifth = page.get_by_role("group", name=re.compile(r"^Question 5"))
-    assert fifth.get_by_label("Question", exact=True).input_value() == "Which features do you use?"
-    assert fifth.get_by_label("Position").input_value() == "5"
+    expect(fifth.get_by_label("Question", exact=True)).to_have_value("Which features do you use?")
+    expect(fifth.get_by_label("Position")).to_have_value("5")
     page.get_by_role("button", name="Save survey").click()
     page.get_by_text("Survey saved. Its questions changed: this is version 2.").wait_for()
     screenshot("survey-edit")
@@ -80,8 +82,8 @@ def test_team_lead_authors_and_previews_a_survey(umbrella, page, screenshot):
     assert questions[2] == ("q3", "single", "Which channel did you use?", False, ["Email", "Chat", "Phone", "WhatsApp"])
     assert questions[4] == ("q6", "multiple", "Which features do you use?", True, ["Reports", "Alerts", "API"])
     assert questions[5] == ("q5", "text", "How could we improve?", False, [])
-    # A free-text question's options box stays hidden.
-    assert not page.get_by_role("group", name=re.compile(r"^Question 6")).get_by_label("Options").is_visible()
+    # A free-text question's options box stays hidden (the deferred script hides it).
+    expect(page.get_by_role("group", name=re.compile(r"^Question 6")).get_by_label("Options")).to_be_hidden()
 
     page.get_by_role("navigation", name="Survey pages").get_by_role("link", name="Preview").click()
     page.get_by_text("This is the survey exactly as customers see it.").wait_for()
@@ -99,7 +101,7 @@ def test_team_lead_authors_and_previews_a_survey(umbrella, page, screenshot):
     page.get_by_role("link", name="Surveys", exact=True).first.click()
     page.get_by_role("heading", name="Surveys", level=1).wait_for()
     row = page.get_by_role("row", name=re.compile("Support check-in"))
-    assert "version 2" in row.inner_text()
+    expect(row).to_contain_text("version 2", use_inner_text=True)
     screenshot("survey-list")
 
 
@@ -113,12 +115,12 @@ def test_survey_settings_with_a_logo(umbrella, page, screenshot, tmp_path):
     page.wait_for_load_state()  # the deferred script is running
     page.get_by_label("Brand colour (hex)").fill("#0a7b4f")
     # The picker follows the text (progressive script).
-    assert page.get_by_label("Brand colour picker").input_value() == "#0a7b4f"
+    expect(page.get_by_label("Brand colour picker")).to_have_value("#0a7b4f")
     page.get_by_label("Logo").set_input_files(str(logo))
     page.get_by_label("Links expire after (days)").fill("14")
     page.get_by_role("button", name="Save survey settings").click()
     page.get_by_text("Survey settings saved.").wait_for()
-    assert page.get_by_label("Links expire after (days)").input_value() == "14"
+    expect(page.get_by_label("Links expire after (days)")).to_have_value("14")
     src = page.get_by_role("img", name="Current logo").get_attribute("src")
     assert re.fullmatch(r"/survey-logo/[0-9a-f]{32}\.png", src)
     # The browser could load and decode it from the public logo URL. decode() waits for the
@@ -145,6 +147,7 @@ def test_editor_on_a_phone_without_javascript(umbrella, browser, screenshot):
         sixth.get_by_label("Question", exact=True).fill("Anything else?")
         phone.get_by_role("button", name="Save survey").click()
         phone.get_by_text("Survey saved. Its questions changed: this is version 2.").wait_for()
+        phone.wait_for_load_state()  # the whole page laid out with its styles, not a part of it
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the editor scrolls sideways on a phone ({width}px)"
         screenshot("survey-edit-phone", target=phone)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from surveys.models import Invitation, Response, Survey
 from tests.e2e.test_import_browser import sign_in
@@ -40,10 +41,13 @@ def test_author_send_answer_and_read_the_response(initech, page, screenshot, smt
     page.get_by_role("button", name="Check the recipients").click()
     page.get_by_role("heading", name="Confirm: 1 will be invited, 0 refused").wait_for()
     page.get_by_role("button", name="Send to 1 person").click()
+    # On the campaign's page before leaving it (a click while the form is still posting
+    # would race with it).
+    page.wait_for_url(re.compile(r".*/surveys/\d+/campaigns/\d+/$"))
 
     with tenant_context(initech):
         survey = Survey.objects.get(name="Loop NPS")
-        wait_until(lambda: Invitation.objects.filter(survey=survey, status="sent").exists(), timeout=30)
+        wait_until(lambda: Invitation.objects.filter(survey=survey, status="sent").exists(), timeout=90)
         invitation = Invitation.objects.get(survey=survey)
     (received,) = smtp_server.wait_for(lambda m: "casey@example.test" in str(m["To"])
                                        and invitation.token in smtp_server.text_of(m))
@@ -73,13 +77,14 @@ def test_author_send_answer_and_read_the_response(initech, page, screenshot, smt
     # The team lead reads it.
     page.goto(f"{initech.base}/surveys/{survey.pk}/")
     page.get_by_role("heading", name="Loop NPS", level=1).wait_for()
-    assert page.locator("#rate-title + .kpi-value").inner_text() == "100.0%"
-    assert page.locator("#score-title + .kpi-value").inner_text() == "100"
-    assert "Quick, friendly answers." in page.locator(".comment-list").first.inner_text()
+    expect(page.locator("#rate-title + .kpi-value")).to_have_text("100.0%", use_inner_text=True)
+    expect(page.locator("#score-title + .kpi-value")).to_have_text("100", use_inner_text=True)
+    expect(page.locator(".comment-list").first).to_contain_text("Quick, friendly answers.", use_inner_text=True)
     screenshot("survey-loop-results")
     page.get_by_role("navigation", name="Survey pages").get_by_role("link", name="Responses").click()
+    page.wait_for_url(f"{initech.base}/surveys/{survey.pk}/responses/")
     row = page.get_by_role("row", name=re.compile("Quick, friendly answers."))
-    assert "casey@example.test" in row.inner_text()
+    expect(row).to_contain_text("casey@example.test", use_inner_text=True)
     with tenant_context(initech):
         invitation.refresh_from_db()
         assert invitation.status == "responded"

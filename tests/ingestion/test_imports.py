@@ -209,7 +209,7 @@ def test_api_import_runs_in_the_worker_and_reports(committed_workspace, celery_w
         state = client.get(f"/api/v1/imports/{body['id']}").json()
         return state if state["status"] in ("done", "failed") else None
 
-    state = wait_until(finished, timeout=30)
+    state = wait_until(finished, timeout=120)
     assert {k: state[k] for k in ("status", "total_rows", "imported_rows", "rejected_rows", "progress")} == {
         "status": "done", "total_rows": 6, "imported_rows": 3, "rejected_rows": 3, "progress": 1.0}
     assert state["rejected_rows_url"] == f"http://impapi.localhost/api/v1/imports/{body['id']}/rejected.csv"
@@ -238,7 +238,7 @@ def test_a_worker_killed_mid_import_is_resumed_by_the_next_worker(committed_work
             job.refresh_from_db()
         return job.processed_rows
 
-    wait_until(lambda: progress() >= 3000, timeout=60, interval=0.02)
+    wait_until(lambda: progress() >= 3000, timeout=180, interval=0.02)
     celery_worker.kill()
     with tenant_context(workspace):
         job.refresh_from_db()
@@ -248,7 +248,7 @@ def test_a_worker_killed_mid_import_is_resumed_by_the_next_worker(committed_work
     # The next worker to start re-queues the interrupted import (advisory lock free) and
     # finishes it from its checkpoint.
     celery_worker.start()
-    wait_until(lambda: progress() and job.status == "done", timeout=90)
+    wait_until(lambda: progress() and job.status == "done", timeout=300)
     with tenant_context(workspace):
         job.refresh_from_db()
         assert (job.total_rows, job.created_rows, job.updated_rows, job.rejected_rows) == (rows, rows, 0, 0)

@@ -143,7 +143,8 @@ def test_unsubscribe_then_no_reminder_and_new_campaign_refuses(workspace, smtp):
         assert (suppression.email, suppression.reason, suppression.invitation_id) == ("un@unsub.test", "unsubscribed", invitation.pk)
         Invitation.objects.update(reminder_at=timezone.now() - timedelta(minutes=1))
         assert invitations_send_due() == 1
-        today = timezone.localdate(timezone=PARIS).isoformat()
+        # The suppression's day in Paris (not today's: the test may run across midnight).
+        today = timezone.localdate(suppression.created_at, timezone=PARIS).isoformat()
         other = survey_make("csat")
         _, created, refused = campaign_create(survey=other, recipients=[{"email": "UN@unsub.test"}])
         assert created == [] and [(r.email, r.reason) for r in refused] == [("un@unsub.test", f"unsubscribed on {today}")]
@@ -159,7 +160,8 @@ def test_suppressed_before_sending_is_not_sent(workspace, smtp):
         suppression_add(email="LATE@supp.test", reason="manual")
         Invitation.objects.update(scheduled_at=timezone.now())
         assert invitations_send_due() == 1
-        today = timezone.localdate(timezone=PARIS).isoformat()
+        # The suppression's day in Paris (not today's: the test may run across midnight).
+        today = timezone.localdate(Suppression.objects.get(email="late@supp.test").created_at, timezone=PARIS).isoformat()
         state = {i.email: (i.status, i.failure_reason) for i in Invitation.objects.all()}
     assert state == {"late@supp.test": ("failed", f"on the suppression list since {today} (added by a team lead)"),
                      "ok@supp.test": ("sent", "")}

@@ -35,14 +35,14 @@ def test_campaign_is_sent_by_the_worker_with_outbox_copies(committed_workspace, 
         survey = survey_make("csat")
         campaign_create(survey=survey, recipients=[{"email": f"w{i}@worker.test", "name": f"W {i}"} for i in range(5)])
     connection.set_schema_to_public()
-    wait_until(lambda: sum(recipients_in(smtp_server, "worker.test").values()) == 5, timeout=30)
+    wait_until(lambda: sum(recipients_in(smtp_server, "worker.test").values()) == 5, timeout=90)
     assert recipients_in(smtp_server, "worker.test") == Counter({f"w{i}@worker.test": 1 for i in range(5)})
 
     def all_sent():
         with tenant_context(workspace):
             return Invitation.objects.filter(status="sent").count() == 5
 
-    wait_until(all_sent, timeout=10)
+    wait_until(all_sent, timeout=60)
     with tenant_context(workspace):
         assert sorted(OutboxEmail.objects.values_list("to", flat=True)) == [f"W {i} <w{i}@worker.test>" for i in range(5)]
     connection.set_schema_to_public()
@@ -149,7 +149,12 @@ def test_resolved_conversation_triggers_a_csat_invitation_after_the_delay(commit
             return Invitation.objects.count() + Refusal.objects.count() == 3 and \
                 Invitation.objects.filter(status="sent").exists()
 
-    wait_until(decided, timeout=20)
+    wait_until(decided, timeout=60)
+    # Each write of the records API queued a scan (and a scan queues the sender): the
+    # worker may take them in any order, so a scan can still be queued or running once
+    # Ann's email is sent. Let it finish before scanning here (a late worker scan would
+    # decide t-5 below before this test's own scan does).
+    celery_worker.wait_idle()
     with tenant_context(workspace):
         rows = {i.conversation_external_id: i for i in Invitation.objects.all()}
         assert set(rows) == {"t-1", "t-2"}
@@ -159,7 +164,9 @@ def test_resolved_conversation_triggers_a_csat_invitation_after_the_delay(commit
         assert ann.scheduled_at == two_hours_ago + timedelta(hours=1)
         assert (bo.status, bo.channel, bo.agent, bo.scheduled_at) == ("scheduled", "email", "Yan", half_hour_ago + timedelta(hours=1))
         refusal = Refusal.objects.get()
-        today = timezone.localdate(timezone=PARIS).isoformat()
+        # The suppression's day in Paris (not today's: the test may run across midnight).
+        today = timezone.localdate(Suppression.objects.get(email="gone@trigger.test").created_at,
+                                   timezone=PARIS).isoformat()
         assert (refusal.conversation_external_id, refusal.email, refusal.source, refusal.reason) == (
             "t-4", "gone@trigger.test", "trigger", f"unsubscribed on {today}")
         # A second scan decides nothing again.

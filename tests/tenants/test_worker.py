@@ -55,7 +55,7 @@ def test_beat_fan_out_runs_the_task_in_every_workspace(committed_workspace, cele
     a, b = committed_workspace("fan-a"), committed_workspace("fan-b")
     key_a, key_b = _expired_session(a), _expired_session(b)
     result = fan_out.apply_async(args=["accounts.sessions_clear_expired"], headers={"_schema_name": "public"})
-    assert result.get(timeout=20) == 2
+    assert result.get(timeout=120) == 2
     wait_until(lambda: not _session_exists(a, key_a) and not _session_exists(b, key_b))
 
 
