@@ -13,13 +13,18 @@ from kpis.periods import RANGE, Period, periods_between
 from kpis.registry import KPIS, Kpi, Query, contract_order
 
 
+def kpi_direction(*, kpi: Kpi, targets: dict) -> str:
+    """The direction in force ("higher" or "lower" is better): the team lead's override in
+    the KPI settings, else the registry's. Every status and change colour goes through it."""
+    return (targets.get(kpi.key) or {}).get("direction") or kpi.direction
+
+
 def kpi_status(*, kpi: Kpi, value: float | None, targets: dict) -> tuple[float | None, str | None]:
     """(target, "on_target" | "off_target") for a value, or (target, None) without one."""
-    setting = targets.get(kpi.key) or {}
-    target = setting.get("target")
+    target = (targets.get(kpi.key) or {}).get("target")
     if target is None or value is None:
         return target, None
-    higher = (setting.get("direction") or kpi.direction) == "higher"
+    higher = kpi_direction(kpi=kpi, targets=targets) == "higher"
     return target, "on_target" if (value >= target if higher else value <= target) else "off_target"
 
 
@@ -115,7 +120,8 @@ def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None
         before = previous.value if previous else None
         target, status = kpi_status(kpi=kpi, value=value, targets=settings.targets)
         cards.append({
-            "kpi": kpi, "supported": period in kpi.period_kinds, "value": value, "previous": before,
+            "kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
+            "supported": period in kpi.period_kinds, "value": value, "previous": before,
             "change": None if value is None or before is None else value - before,
             "target": target, "status": status, "margin": margin_of_error(kpi, current),
             "spark": [(p.start.isoformat(), getattr(snapshots.get((kpi.key, p.start)), "value", None)) for p in periods],
