@@ -386,6 +386,20 @@ def _recompute_queue(keys: list[str]) -> KpiRecompute:
 
 
 @transaction.atomic
+def kpis_joined_changed(*, dataset: str) -> KpiRecompute | None:
+    """Existing rows of ``dataset`` changed a field other datasets' KPIs join to (a
+    customer's plan or is_test): queue a recompute of every KPI reading ``dataset`` over
+    all its days, since the rows joined to them (conversations, events, revenue, responses)
+    lie on days the write did not touch. A recompute of those KPIs still queued (not
+    started: it will read this committed write) already covers it, so an import of many
+    chunks queues one, not one per chunk. None when one was already queued."""
+    keys = [key for key, kpi in KPIS.items() if dataset in (kpi.dataset, *kpi.datasets)]
+    if not keys or KpiRecompute.objects.filter(status=KpiRecompute.Status.QUEUED, keys=keys).exists():
+        return None
+    return _recompute_queue(keys)
+
+
+@transaction.atomic
 def kpi_calendar_changed() -> KpiRecompute | None:
     """The workspace's business hours or holidays changed: in business-hours mode, queue a
     recompute of the KPIs that count working hours (mean time to resolution)."""
