@@ -202,6 +202,10 @@ class Dataset:
     fields: tuple[Field, ...]
     key_fields: tuple[str, ...] = ("external_id",)
     row_checks: tuple[Callable[[dict], tuple[str, str] | None], ...] = ()
+    # Fields other datasets' KPIs read by joining to this one (a customer's plan is their
+    # segment, is_test leaves their rows out): changing one on an existing row changes KPI
+    # values on days that the row's own time fields (its TouchedDays) do not cover.
+    joined_fields: tuple[str, ...] = ()
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -270,6 +274,7 @@ DATASETS: dict[str, Dataset] = {
                 Field("country", "text", max_length=100, default=""),
             ),
             row_checks=(_not_before("churned_at", "signed_up_at"),),
+            joined_fields=("plan", "is_test"),
         ),
         Dataset(
             "revenue", "Revenue", "Monthly recurring revenue per customer and product.",

@@ -18,12 +18,13 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from ingestion.copyformat import copy_line, row_converter
 from ingestion.csvfiles import CsvFormat, ImportFileError, Record as CsvRecord, records_read, sniff, utf16_to_utf8
 from ingestion.datasets import DATASETS, Dataset, header_match, row_parse
 from ingestion.models import ColumnMapping, ImportJob, ImportRejection
-from ingestion.signals import records_written
+from ingestion.signals import joined_fields_changed, records_written
 from tenants.tasking import enqueue
 
 MAX_API_ROWS = 10_000
@@ -48,6 +49,8 @@ class UpsertResult:
     # result is its counts).
     first_day: date | None = field(default=None, compare=False)
     last_day: date | None = field(default=None, compare=False)
+    # Existing rows whose joined fields (Dataset.joined_fields) changed.
+    rejoined: int = field(default=0, compare=False)
 
 
 def dataset_model(dataset: Dataset):
@@ -113,13 +116,28 @@ def records_upsert_lines_overlapped(*, dataset: Dataset, lines: list[str], time_
         merge = raw.cursor()
         merge.execute(_merge_sql(dataset), {"dataset": dataset.key, "tz": tz})
         other = meanwhile()
-    created, updated, distinct, first_day, last_day = merge.fetchone()
+    created, updated, distinct, first_day, last_day, rejoined = merge.fetchone()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE pulse_stage")
     superseded = len(lines) - distinct
     result = UpsertResult(created=created, updated=updated + superseded, unchanged=distinct - created - updated,
-                          first_day=first_day, last_day=last_day)
+                          first_day=first_day, last_day=last_day, rejoined=rejoined)
+    if rejoined:
+        _joined_fields_changed(dataset.key, rejoined)
     return result, other
+
+
+def _joined_fields_changed(dataset_key: str, rows: int) -> None:
+    """Send ``joined_fields_changed`` once the write commits (the recompute it leads to must
+    see it), whatever wrote (an import chunk, the records API, the demo loader), in the
+    workspace written to: the connection may be back in another schema by then."""
+    tenant = connection.tenant
+
+    def send():
+        with tenant_context(tenant):
+            joined_fields_changed.send(sender=UpsertResult, dataset=dataset_key, rows=rows)
+
+    transaction.on_commit(send)
 
 
 def _merge_sql(dataset: Dataset) -> str:
@@ -137,7 +155,11 @@ def _merge_sql(dataset: Dataset) -> str:
     days_new = ", ".join(_day_sql("w", c, k) for c, k in time_columns)
     days_old = ", ".join(_day_sql("o", c, k) for c, k in time_columns)
     old_columns = ", ".join(f"t.{connection.ops.quote_name(c)}" for c, _ in time_columns)
-    returned = ", ".join(dict.fromkeys(key_names + [connection.ops.quote_name(c) for c, _ in time_columns]))
+    joined = [connection.ops.quote_name(c) for c in dataset.joined_fields]
+    # An updated row's joined fields: RETURNING gives the new values, the table (read as
+    # it was before the statement) the old ones.
+    rejoined = " OR ".join(f"t.{q} IS DISTINCT FROM s.{q}" for q in joined) or "FALSE"
+    returned = ", ".join(dict.fromkeys(key_names + [connection.ops.quote_name(c) for c, _ in time_columns] + joined))
     return f"""
         WITH src AS (
             SELECT DISTINCT ON ({keys}) {column_list} FROM pulse_stage ORDER BY {keys}, _ord DESC
@@ -150,7 +172,7 @@ def _merge_sql(dataset: Dataset) -> str:
         ), old AS (
             -- Every part of the statement reads the table as it was before it: joined to
             -- the rows just updated, it gives their old values (no lookups for new rows).
-            SELECT {old_columns} FROM written s JOIN {table} t ON {join} WHERE NOT s.inserted
+            SELECT {old_columns}, {rejoined} AS rejoined FROM written s JOIN {table} t ON {join} WHERE NOT s.inserted
         ), touched AS (
             INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
             SELECT DISTINCT %(dataset)s, d.day, now() FROM (
@@ -161,7 +183,8 @@ def _merge_sql(dataset: Dataset) -> str:
             RETURNING day
         )
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-               (SELECT count(*) FROM src), (SELECT min(day) FROM touched), (SELECT max(day) FROM touched)
+               (SELECT count(*) FROM src), (SELECT min(day) FROM touched), (SELECT max(day) FROM touched),
+               (SELECT count(*) FROM old WHERE rejoined)
         FROM written
     """
 

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 from kpis.models import KpiRecompute
 from kpis.periods import KINDS, RANGE, period_start
 from kpis.registry import KPIS
-from kpis.selectors import kpi_series
-from kpis.services import kpi_recompute_request
+from kpis.selectors import kpi_direction, kpi_series
+from kpis.services import kpi_recompute_request, kpi_settings_get
 from tenants.accounts.models import Role
 
 
@@ -81,9 +81,10 @@ class KpiDetailView(APIView):
         query = SeriesQuerySerializer(data=request.query_params, context={"kpi": kpi})
         query.is_valid(raise_exception=True)
         data = query.validated_data
+        settings = kpi_settings_get()
         series = kpi_series(key=key, period=data["period"], start=data["start"], end=data["end"] + timedelta(days=1),
-                            segment=data.get("segment"))
-        return Response({"key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi.direction,
+                            segment=data.get("segment"), settings=settings)
+        return Response({"key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
                          "period": data["period"], "segment": data.get("segment"), "series": series})
 
 

@@ -82,5 +82,6 @@ class KpiSettingsForm(forms.Form):
         data = self.cleaned_data
         changes = {name: data[name] for name in SETTING_LABELS}
         changes["targets"] = {key: {"target": data[f"target_{key}"], "direction": data[f"direction_{key}"]}
-                              for key in KPIS if data.get(f"target_{key}") is not None}
+                              for key, kpi in KPIS.items()
+                              if data.get(f"target_{key}") is not None or data[f"direction_{key}"] != kpi.direction}
         return changes

@@ -8,18 +8,24 @@ from datetime import date, timedelta
 from django.db import connection
 
 from kpis.definitions._sql import in_days, local_day, not_test_customer
+from kpis.definitions.conversations import RESOLUTION_HOURS
 from kpis.models import KpiSnapshot
 from kpis.periods import RANGE, Period, periods_between
 from kpis.registry import KPIS, Kpi, Query, contract_order
 
 
+def kpi_direction(*, kpi: Kpi, targets: dict) -> str:
+    """The direction in force ("higher" or "lower" is better): the team lead's override in
+    the KPI settings, else the registry's. Every status and change colour goes through it."""
+    return (targets.get(kpi.key) or {}).get("direction") or kpi.direction
+
+
 def kpi_status(*, kpi: Kpi, value: float | None, targets: dict) -> tuple[float | None, str | None]:
     """(target, "on_target" | "off_target") for a value, or (target, None) without one."""
-    setting = targets.get(kpi.key) or {}
-    target = setting.get("target")
+    target = (targets.get(kpi.key) or {}).get("target")
     if target is None or value is None:
         return target, None
-    higher = (setting.get("direction") or kpi.direction) == "higher"
+    higher = kpi_direction(kpi=kpi, targets=targets) == "higher"
     return target, "on_target" if (value >= target if higher else value <= target) else "off_target"
 
 
@@ -115,7 +121,8 @@ def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None
         before = previous.value if previous else None
         target, status = kpi_status(kpi=kpi, value=value, targets=settings.targets)
         cards.append({
-            "kpi": kpi, "supported": period in kpi.period_kinds, "value": value, "previous": before,
+            "kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
+            "supported": period in kpi.period_kinds, "value": value, "previous": before,
             "change": None if value is None or before is None else value - before,
             "target": target, "status": status, "margin": margin_of_error(kpi, current),
             "spark": [(p.start.isoformat(), getattr(snapshots.get((kpi.key, p.start)), "value", None)) for p in periods],
@@ -308,6 +315,8 @@ def period_values(*, key: str, period: Period, segment: str | None = None, setti
 
 # Hours to resolve (conversations resolved in the period) and to first response
 # (conversations created in the period with a response), for the workspace and per agent.
+# Hours to resolve are the mean time to resolution KPI's own expression, so in
+# business-hours mode the median and p90 count the same working hours as its mean.
 _SUPPORT_HOURS_SQL = f"""
     SELECT GROUPING(agent) = 0, coalesce(agent, ''), count(resolve) AS resolved,
            avg(resolve), percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve),
@@ -317,7 +326,7 @@ _SUPPORT_HOURS_SQL = f"""
     FROM (
         SELECT c.agent,
                CASE WHEN c.resolved_at IS NOT NULL AND {in_days('c.resolved_at')}
-                    THEN EXTRACT(EPOCH FROM (c.resolved_at - c.created_at)) / 3600.0 END AS resolve,
+                    THEN {RESOLUTION_HOURS} END AS resolve,
                CASE WHEN c.first_response_at IS NOT NULL AND {in_days('c.created_at')}
                     THEN EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0 END AS respond
         FROM ingestion_conversation c
@@ -330,12 +339,17 @@ _SUPPORT_HOURS_SQL = f"""
 HOURS_FIGURES = ("resolved", "mttr_mean", "mttr_median", "mttr_p90", "responded", "frt_mean", "frt_median", "frt_p90")
 
 
-def support_hours(*, since: date, until: date) -> dict[str | None, dict]:
+def support_hours(*, since: date, until: date, settings=None) -> dict[str | None, dict]:
     """Mean, median and 90th percentile of the hours to resolve and to first respond over the
     local days [since, until), computed live (percentile_cont): None for the workspace, then
-    one entry per agent ('' for conversations without one). Wall-clock hours."""
+    one entry per agent ('' for conversations without one). Hours to resolve are counted as
+    the mean time to resolution KPI counts them (business hours only in that mode); hours to
+    first respond are wall-clock."""
+    from kpis.services import kpi_settings_get
+
+    params = (settings or kpi_settings_get()).as_params()
     with connection.cursor() as cursor:
-        cursor.execute(_SUPPORT_HOURS_SQL, {"since": since, "until": until, "tz": connection.tenant.time_zone})
+        cursor.execute(_SUPPORT_HOURS_SQL, {**params, "since": since, "until": until, "tz": connection.tenant.time_zone})
         return {(agent if by_agent else None): dict(zip(HOURS_FIGURES, (None if f is None else float(f) for f in figures)))
                 for by_agent, agent, *figures in cursor.fetchall()}
 
@@ -354,7 +368,7 @@ def support_efficiency(*, period: Period, settings=None) -> dict:
     settings = settings or kpi_settings_get()
     totals = {key: period_values(key=key, period=period, settings=settings).get("") for key in SUPPORT_KPIS}
     by_agent = {key: period_values(key=key, period=period, segment="agent", settings=settings) for key in SUPPORT_KPIS}
-    hours = support_hours(since=period.start, until=period.end)
+    hours = support_hours(since=period.start, until=period.end, settings=settings)
     agents = sorted({agent for rows in by_agent.values() for agent in rows} | (set(hours) - {None}))
     rows = []
     for agent in agents:
@@ -366,6 +380,7 @@ def support_efficiency(*, period: Period, settings=None) -> dict:
     conversations = (totals["conversation_abandonment_rate"] or {}).get("denominator")
     staffed = [row for row in rows if row["agent"] and row["conversations"]]
     return {
+        "business_hours": settings.business_hours_mttr,
         "totals": totals, "hours": hours.get(None, {}), "agents": rows, "conversations": conversations,
         "per_agent": conversations / len(staffed) if conversations and staffed else None,
         "by_channel": period_values(key="conversation_abandonment_rate", period=period, segment="channel",

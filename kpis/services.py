@@ -294,8 +294,8 @@ def _number(name: str, value, integer: bool) -> tuple[float | int | None, str | 
 
 
 def _targets(value: dict) -> tuple[dict, dict[str, str]]:
-    """{key: {"target": number, "direction": "higher"|"lower"}} for the KPIs given a
-    target; errors keyed ``target_<key>``."""
+    """{key: {"target": number or None, "direction": "higher"|"lower"}} for the KPIs given
+    a target or a direction other than the registry's; errors keyed ``target_<key>``."""
     targets, errors = {}, {}
     for key, setting in (value or {}).items():
         kpi, setting = KPIS.get(key), setting or {}
@@ -303,10 +303,14 @@ def _targets(value: dict) -> tuple[dict, dict[str, str]]:
             errors[f"target_{key}"] = f"Unknown KPI '{key}'."
             continue
         target, direction = setting.get("target"), setting.get("direction") or kpi.direction
-        if target is None or target == "":
-            continue
         if direction not in (HIGHER, LOWER):
             errors[f"target_{key}"] = f"{kpi.label}: better when higher or lower, not '{direction}'."
+            continue
+        if target is None or target == "":
+            # A reversed direction is kept without a target too: it still decides whether
+            # a change is shown as better or worse.
+            if direction != kpi.direction:
+                targets[key] = {"target": None, "direction": direction}
             continue
         low, high = TARGET_BOUNDS.get(kpi.unit, (0, None))
         try:
@@ -379,6 +383,20 @@ def _recompute_queue(keys: list[str]) -> KpiRecompute:
     job = KpiRecompute.objects.create(keys=keys)
     enqueue(recompute, str(job.pk))
     return job
+
+
+@transaction.atomic
+def kpis_joined_changed(*, dataset: str) -> KpiRecompute | None:
+    """Existing rows of ``dataset`` changed a field other datasets' KPIs join to (a
+    customer's plan or is_test): queue a recompute of every KPI reading ``dataset`` over
+    all its days, since the rows joined to them (conversations, events, revenue, responses)
+    lie on days the write did not touch. A recompute of those KPIs still queued (not
+    started: it will read this committed write) already covers it, so an import of many
+    chunks queues one, not one per chunk. None when one was already queued."""
+    keys = [key for key, kpi in KPIS.items() if dataset in (kpi.dataset, *kpi.datasets)]
+    if not keys or KpiRecompute.objects.filter(status=KpiRecompute.Status.QUEUED, keys=keys).exists():
+        return None
+    return _recompute_queue(keys)
 
 
 @transaction.atomic

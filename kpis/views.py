@@ -17,7 +17,7 @@ from kpis.forms import KpiSettingsForm
 from kpis.models import KpiRecompute
 from kpis.periods import RANGE, Period, period_of, period_start
 from kpis.registry import KPIS, SEGMENTS, contract_order
-from kpis.selectors import dashboard_cards, kpi_series, margin_of_error, segment_labels
+from kpis.selectors import dashboard_cards, kpi_direction, kpi_series, margin_of_error, segment_labels
 from kpis.services import kpi_recompute_request, kpi_settings_get, kpi_settings_update
 from kpis.settings_uses import settings_in_force
 from tenants.accounts.decorators import member_required, team_lead_required
@@ -81,7 +81,7 @@ def _range_cards(start: date, end: date) -> list[dict]:
     cards = []
     for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
         [entry] = kpi_series(key=kpi.key, period=RANGE, start=start, end=end, settings=settings)
-        cards.append({"kpi": kpi, "supported": True, "value": entry["value"], "previous": entry["previous_value"],
+        cards.append({"kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets), "supported": True, "value": entry["value"], "previous": entry["previous_value"],
                       "change": None if entry["value"] is None or entry["previous_value"] is None
                       else entry["value"] - entry["previous_value"],
                       "target": entry["target"], "status": entry["status"], "margin": None, "spark": []})

@@ -63,6 +63,11 @@ BUSINESS_HOURS = """(
           > greatest(c.created_at, (d.day + h.opens_at) AT TIME ZONE %(tz)s))"""
 
 
+# A conversation's hours to resolve as the KPI counts them: business hours in that mode,
+# else wall-clock (the support efficiency page's median and p90 use it too).
+RESOLUTION_HOURS = f"CASE WHEN %(business_hours_mttr)s THEN {BUSINESS_HOURS} ELSE {HOURS} END"
+
+
 @register_kpi
 class MeanTimeToResolution(ConversationKpi):
     """Σ (resolved_at − created_at) / number of conversations resolved in the period, in
@@ -72,8 +77,7 @@ class MeanTimeToResolution(ConversationKpi):
     key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
 
     def rows_sql(self):
-        return conversation_rows("c.resolved_at", f"CASE WHEN %(business_hours_mttr)s THEN {BUSINESS_HOURS} ELSE {HOURS} END",
-                                 "1", "c.resolved_at IS NOT NULL")
+        return conversation_rows("c.resolved_at", RESOLUTION_HOURS, "1", "c.resolved_at IS NOT NULL")
 
     drilldown_band = "SLA"
 

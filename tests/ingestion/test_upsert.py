@@ -66,3 +66,39 @@ def test_rows_land_in_the_current_workspace_only(workspace, other_workspace):
     with tenant_context(other_workspace):
         assert not Conversation.objects.exists()
         assert upsert("conversations", [conversation(1)]) == UpsertResult(1, 0, 0)
+
+
+def customer(n, **overrides):
+    return {"external_id": f"u{n}", "signed_up_at": "2026-01-05T10:00:00Z", **overrides}
+
+
+def test_a_change_of_an_existing_customers_plan_or_is_test_is_counted_and_signalled_on_commit(
+        workspace, django_capture_on_commit_callbacks):
+    from ingestion.signals import joined_fields_changed
+
+    sent = []
+
+    def receiver(sender, dataset, rows, **kwargs):
+        sent.append((dataset, rows))
+
+    joined_fields_changed.connect(receiver, dispatch_uid="test-joined")
+    try:
+        with tenant_context(workspace):
+            with django_capture_on_commit_callbacks() as callbacks:
+                created = upsert("customers", [customer(1, plan="basic"), customer(2), customer(3)])
+            # New customers: no KPI value counted their rows as theirs yet.
+            assert (created, created.rejoined, callbacks) == (UpsertResult(3, 0, 0), 0, [])
+            with django_capture_on_commit_callbacks() as callbacks:
+                changed = upsert("customers", [customer(1, plan="pro"), customer(2, is_test="true"),
+                                               customer(3, name="Ann"), customer(4, plan="pro", is_test="true")])
+            # u1's plan and u2's is_test changed; u3's name is not joined; u4 is new.
+            assert (changed, changed.rejoined) == (UpsertResult(1, 3, 0), 2)
+            assert len(callbacks) == 1 and sent == []  # only once the write commits
+            callbacks[0]()
+            assert sent == [("customers", 2)]
+            with django_capture_on_commit_callbacks() as callbacks:
+                again = upsert("conversations", [conversation(1, agent="ann")])
+                again = upsert("conversations", [conversation(1, agent="bob")])
+            assert (again, again.rejoined, callbacks) == (UpsertResult(0, 1, 0), 0, [])  # no joined fields
+    finally:
+        joined_fields_changed.disconnect(dispatch_uid="test-joined")

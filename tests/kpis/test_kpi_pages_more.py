@@ -7,15 +7,16 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from ingestion.sentiment import mentions_score_sentiment
-from kpis.models import KpiSnapshot
+from kpis.models import KpiSettings, KpiSnapshot
 from kpis.periods import RANGE, Period, period_of
 from kpis.registry import HIGHER, KPIS, Kpi
 from kpis.selectors import ACTIVE_USER_KPIS, RETENTION_KPIS, signup_cohorts, support_efficiency
-from kpis.services import kpis_compute
+from kpis.services import kpi_settings_get, kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import host_client
 from tests.kpis.test_pages import loaded
 from tests.kpis.test_social_kpis import MENTIONS
+from tests.kpis.test_support_kpis import conv
 
 MARCH = {"period": "month", "date": "2026-03-15"}
 PAGES = ("/kpis/support/", "/kpis/active-users/", "/kpis/social/")
@@ -207,3 +208,65 @@ def test_pages_need_a_member(workspace, make_member):
         page = client.get(path).content.decode()
         for link in PAGES:  # in the main navigation and the KPI tabs
             assert page.count(f'href="{link}') >= 2
+
+
+# Business-hours mode (open Monday–Friday 09:00–17:00, Europe/Paris, no holiday).
+WEEKEND_CONVERSATIONS = [
+    # Friday 16:00 → Monday 10:00: 66 h on the clock, Friday 16–17 + Monday 9–10 = 2 business hours.
+    conv("w1", "email", "2026-03-06T16:00", resolved="2026-03-09T10:00", agent="ann"),
+    # Tuesday 09:00 → 12:00: 3 h either way.
+    conv("w2", "email", "2026-03-10T09:00", resolved="2026-03-10T12:00", agent="ann"),
+    # Monday 15:00 → Tuesday 11:00: 20 h on the clock, Monday 15–17 + Tuesday 9–11 = 4 business hours.
+    conv("w3", "chat", "2026-03-16T15:00", resolved="2026-03-17T11:00", agent="bob"),
+]
+
+
+@pytest.fixture
+def weekend(workspace, load):
+    load("conversations", WEEKEND_CONVERSATIONS)
+    with tenant_context(workspace):
+        kpi_settings_get()
+        yield workspace
+
+
+def _support_in_mode(business_hours: bool) -> dict:
+    KpiSettings.objects.update(business_hours_mttr=business_hours)
+    kpis_compute(since=date(2026, 3, 1), until=date(2026, 4, 1), keys=["mean_time_to_resolution"])
+    support = support_efficiency(period=period_of("month", date(2026, 3, 1)))
+    rounded = {key: round(value, 4) for key, value in support["hours"].items() if key.startswith("mttr")}
+    agents = {row["agent"]: (row["mttr_median"], round(row["mttr_p90"], 4)) for row in support["agents"]}
+    return {"mean": round(support["totals"]["mean_time_to_resolution"]["value"], 4), "hours": rounded,
+            "agents": agents, "business_hours": support["business_hours"]}
+
+
+def test_support_percentiles_count_wall_clock_hours_by_default(weekend):
+    # 3, 20, 66 h: median 20; p90 at rank 0.9 × 2 = 1.8: 20 + 0.8 × (66 − 20) = 56.8.
+    assert _support_in_mode(False) == {
+        "mean": round(89 / 3, 4), "business_hours": False,
+        "hours": {"mttr_mean": round(89 / 3, 4), "mttr_median": 20.0, "mttr_p90": 56.8},
+        # ann 3, 66 h: median 34.5, p90 3 + 0.9 × 63 = 59.7; bob 20 h alone.
+        "agents": {"ann": (34.5, 59.7), "bob": (20.0, 20.0)}}
+
+
+def test_support_percentiles_count_business_hours_in_that_mode(weekend):
+    # 2, 3, 4 business hours: the KPI's mean 3.0 and the page's mean agree; median 3;
+    # p90 3 + 0.8 × (4 − 3) = 3.8.
+    assert _support_in_mode(True) == {
+        "mean": 3.0, "business_hours": True,
+        "hours": {"mttr_mean": 3.0, "mttr_median": 3.0, "mttr_p90": 3.8},
+        # ann 2, 3 h: median 2.5, p90 2 + 0.9 × 1 = 2.9; bob 4 h alone.
+        "agents": {"ann": (2.5, 2.9), "bob": (4.0, 4.0)}}
+
+
+def test_support_page_says_which_hours_count(weekend, make_member):
+    client = host_client(weekend, make_member(Role.VIEWER))
+    with tenant_context(weekend):  # making the member left the workspace's schema
+        _support_in_mode(False)
+    page = client.get("/kpis/support/", MARCH).content.decode()
+    assert "median 20.0 h · p90 56.8 h · wall-clock" in page and "Hours are wall-clock." in page
+    with tenant_context(weekend):
+        _support_in_mode(True)
+    page = client.get("/kpis/support/", MARCH).content.decode()
+    assert "median 3.0 h · p90 3.8 h · business hours" in page and ">3.0 h</p>" in page
+    assert "Time to resolution counts business hours only" in page and "Hours are wall-clock." not in page
+    assert "<td>2.5 h</td><td>2.9 h</td>" in page  # ann's median and p90

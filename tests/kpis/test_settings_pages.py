@@ -92,7 +92,10 @@ def test_saving_queues_a_recompute_of_the_affected_kpis_and_shows_its_progress(l
         settings = KpiSettings.objects.get()
         job = KpiRecompute.objects.get()
     assert settings.sla_target_hours == 1 and job.keys == ["sla_attainment"]
-    assert settings.targets == {"csat": {"target": 85.0, "direction": "higher"}}
+    # A reversed direction is kept without a target (it colours the dashboard's changes);
+    # the other KPIs keep the registry's direction and store nothing.
+    assert settings.targets == {"csat": {"target": 85.0, "direction": "higher"},
+                                "first_response_time": {"target": None, "direction": "higher"}}
     page = client.get("/settings/kpis/").content.decode()
     assert "KPI settings saved. Recomputing Resolution SLA attainment." in page
     assert 'Recomputing 1 KPI · <span data-field="status_label">Queued</span>' in page
