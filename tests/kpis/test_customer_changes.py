@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
@@ -66,6 +67,7 @@ def test_a_flipped_is_test_or_plan_queues_one_recompute_that_updates_the_snapsho
         assert KpiRecompute.objects.get().status == KpiRecompute.Status.DONE
 
 
+@pytest.mark.worker
 def test_a_customers_import_flipping_is_test_is_recomputed_by_the_worker(committed_workspace, celery_worker):
     workspace = committed_workspace("kpirejoin")
     load_into(workspace, "customers", CUSTOMERS)
