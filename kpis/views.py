@@ -81,7 +81,8 @@ def _range_cards(start: date, end: date) -> list[dict]:
     cards = []
     for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
         [entry] = kpi_series(key=kpi.key, period=RANGE, start=start, end=end, settings=settings)
-        cards.append({"kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets), "supported": True, "value": entry["value"], "previous": entry["previous_value"],
+        cards.append({"kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets), "supported": True,
+                      "value": entry["value"], "previous": entry["previous_value"],
                       "change": None if entry["value"] is None or entry["previous_value"] is None
                       else entry["value"] - entry["previous_value"],
                       "target": entry["target"], "status": entry["status"], "margin": None, "spark": []})

@@ -34,12 +34,12 @@ def kpi_change(change, unit):
 
 @register.filter
 def kpi_trend(card):
-    """better / worse / flat, from the change and the direction in force (the card's
-    ``direction``: a team lead's override wins over the registry's)."""
+    """better / worse / flat, from the change and the card's ``direction`` (the direction in
+    force, from ``selectors.kpi_direction``: a team lead's override wins over the registry's)."""
     change = card["change"]
     if not change:
         return "flat"
-    higher_is_better = (card.get("direction") or card["kpi"].direction) == "higher"
+    higher_is_better = card["direction"] == "higher"
     return "better" if (change > 0) == higher_is_better else "worse"
 
 
