@@ -16,9 +16,9 @@ def _number(value) -> str | None:
     return None if value is None else f"{value:g}"
 
 
-def _bounded(field_class, name: str, label: str, help_text: str, step: str):
+def _bounded(field_class, name: str, label: str, help_text: str, step: str, required: bool = True):
     low, high, _ = SETTING_BOUNDS[name]
-    return field_class(label=label, help_text=help_text,
+    return field_class(label=label, help_text=help_text, required=required,
                        widget=forms.NumberInput(attrs={"min": low, "max": high, "step": step}))
 
 
@@ -48,6 +48,10 @@ class KpiSettingsForm(forms.Form):
         label="Count only business hours in mean time to resolution", required=False,
         help_text="Only the opening hours set in Workspace settings count, holidays excluded; editing them "
                   "recomputes it.")
+    min_sample_size = _bounded(
+        forms.IntegerField, "min_sample_size", "Minimum sample size",
+        "Below this many answers, conversations or users a value is greyed \"too few to judge\": no confidence "
+        "interval, no target status, no significance claim. Counts and money KPIs are never too few. Left empty: unchanged.", "1", required=False)
     voice_channels = forms.MultipleChoiceField(
         label="Voice channels", required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Conversation KPIs split by channel kind: these are voice, every other channel is text.")
@@ -57,6 +61,7 @@ class KpiSettingsForm(forms.Form):
         for name in ("visit_events", "conversion_events", "checkout_events", "activation_events"):
             initial[name] = ", ".join(initial[name])
         initial["sla_target_hours"] = _number(settings.sla_target_hours)
+        initial["min_sample_size"] = settings.min_sample_size
         for key, kpi in KPIS.items():
             target = settings.targets.get(key) or {}
             initial[f"target_{key}"] = _number(target.get("target"))
@@ -81,6 +86,8 @@ class KpiSettingsForm(forms.Form):
         """The valid form as the arguments of ``kpi_settings_update``."""
         data = self.cleaned_data
         changes = {name: data[name] for name in SETTING_LABELS}
+        if data.get("min_sample_size") is not None:
+            changes["min_sample_size"] = data["min_sample_size"]
         changes["targets"] = {key: {"target": data[f"target_{key}"], "direction": data[f"direction_{key}"]}
                               for key, kpi in KPIS.items()
                               if data.get(f"target_{key}") is not None or data[f"direction_{key}"] != kpi.direction}

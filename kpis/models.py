@@ -39,6 +39,9 @@ class KpiSettings(models.Model):
     sla_target_hours = models.FloatField(default=24)
     business_hours_mttr = models.BooleanField(default=False)
     voice_channels = ArrayField(models.CharField(max_length=50), default=list)
+    # Below this sample size (the n of a KPI's confidence interval) a value is shown greyed,
+    # "too few to judge": no target status, no significance claim.
+    min_sample_size = models.PositiveIntegerField(default=30)
     targets = models.JSONField(default=dict, blank=True)  # kpi key → {"target": float, "direction": "higher"|"lower"}
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
+from kpis import stats
+
 KPIS: dict[str, "Kpi"] = {}
 
 HIGHER, LOWER = "higher", "lower"
@@ -77,6 +79,14 @@ class Kpi:
         one family share one query (computed once per recompute) and each picks its own
         figures here; by default the SQL returns them as they are."""
         return figures
+
+    def interval(self, figures: tuple) -> stats.Interval | None:
+        """The 95% confidence interval of the value from (numerator, denominator,
+        *extra_columns), with the sample size it rests on (kpis/stats.py). None by default:
+        counts, money ratios and mixes of KPIs describe the whole population of the period
+        (every conversation, every euro), not a sample of it, so they have no sampling error
+        and are never "too few to judge"."""
+        return None
 
     def reach(self, settings: dict) -> tuple[int, int]:
         """(days before, days after) a changed day whose values can change with it: a new
@@ -141,6 +151,19 @@ class Kpi:
         %(starts)s / %(ends)s of local dates (e.g. ``unnest(%(starts)s::date[],
         %(ends)s::date[]) AS p(start, "end")``). A period without data returns no row."""
         raise TypeError(f"{self.key} is rolled up from days")
+
+
+def proportion_interval(kpi: Kpi, figures: tuple) -> stats.Interval | None:
+    """Wilson interval of a share numerator / denominator: the ``interval`` of rate KPIs."""
+    return stats.wilson_interval(figures[0], figures[1])
+
+
+def mean_interval(kpi: Kpi, figures: tuple) -> stats.Interval | None:
+    """t interval of a mean numerator (Σx) / denominator (n), with Σx² as the extra column
+    ``sum_squares``: the ``interval`` of mean KPIs."""
+    at = 2 + kpi.extra_columns.index("sum_squares")
+    squares = figures[at] if len(figures) > at else None
+    return stats.t_interval(figures[0], squares, figures[1])
 
 
 def register_kpi(cls: type[Kpi]) -> type[Kpi]:

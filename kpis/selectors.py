@@ -12,6 +12,7 @@ from kpis.definitions.conversations import RESOLUTION_HOURS
 from kpis.models import KpiSnapshot
 from kpis.periods import RANGE, Period, periods_between
 from kpis.registry import KPIS, Kpi, Query, contract_order
+from kpis.stats import change_significant
 
 
 def kpi_direction(*, kpi: Kpi, targets: dict) -> str:
@@ -27,6 +28,39 @@ def kpi_status(*, kpi: Kpi, value: float | None, targets: dict) -> tuple[float |
         return target, None
     higher = kpi_direction(kpi=kpi, targets=targets) == "higher"
     return target, "on_target" if (value >= target if higher else value <= target) else "off_target"
+
+
+def snapshot_figures(kpi: Kpi, snapshot: KpiSnapshot | None) -> tuple | None:
+    """(numerator, denominator, *extra_columns) of a snapshot, as ``_live`` gives them
+    (an extra figure missing from a snapshot written before it existed is None)."""
+    if snapshot is None:
+        return None
+    return (snapshot.numerator, snapshot.denominator, *(snapshot.extra.get(name) for name in kpi.extra_columns))
+
+
+# The fields kpi_uncertainty adds to a card or a series point.
+UNCERTAINTY = ("ci_low", "ci_high", "n", "small_sample", "change_significant")
+
+
+def kpi_uncertainty(*, kpi: Kpi, current: tuple | None, previous: tuple | None, min_sample_size: int) -> dict:
+    """The sampling uncertainty of a value from its figures (numerator, denominator,
+    *extras) and those of the value it is compared with, whichever period the comparison
+    takes them from: ``ci_low``/``ci_high`` (95%), ``n``, ``small_sample`` (n below the
+    workspace's minimum: too few to judge) and ``change_significant`` (z test, p < 0.05;
+    None when either side has no interval or too few). All None for KPIs without one."""
+    # Figures come as Decimal from some SQL sums and as float from snapshots.
+    current, previous = (None if f is None else tuple(None if x is None else float(x) for x in f)
+                         for f in (current, previous))
+    interval = kpi.interval(current) if current else None
+    before = kpi.interval(previous) if previous else None
+    small = interval is not None and interval.n < min_sample_size
+    significant = None
+    if interval and before and not small and before.n >= min_sample_size:
+        value, prior = kpi.value(*current[:2]), kpi.value(*previous[:2])
+        if value is not None and prior is not None:
+            significant = change_significant(interval.se, before.se, value - prior)
+    return {"ci_low": interval.low if interval else None, "ci_high": interval.high if interval else None,
+            "n": interval.n if interval else None, "small_sample": small, "change_significant": significant}
 
 
 def _live(kpi: Kpi, period: Period, segment: str | None, settings: dict) -> dict[str, tuple]:
@@ -66,19 +100,23 @@ def kpi_series(*, key: str, period: str, start: date, end: date, segment: str | 
         starts = {p.start for p in periods} | {p.previous().start for p in periods}
         for row in KpiSnapshot.objects.filter(kpi=key, period_kind=period, segment_kind=segment or "",
                                               period_start__in=starts):
-            figures[(row.period_start, row.segment)] = (row.numerator, row.denominator)
+            figures[(row.period_start, row.segment)] = snapshot_figures(kpi, row)
     segments = sorted({seg for (_, seg) in figures}) if segment else [""]
     series = []
     for p in periods:
         for seg in segments:
             current, prior = figures.get((p.start, seg)), figures.get((p.previous().start, seg))
             value = kpi.value(*current[:2]) if current else None
-            target, status = kpi_status(kpi=kpi, value=value, targets=settings.targets)
+            uncertainty = kpi_uncertainty(kpi=kpi, current=current, previous=prior,
+                                          min_sample_size=settings.min_sample_size)
+            # Too few to judge: no target status, so targets never fire on it.
+            target, status = kpi_status(kpi=kpi, value=None if uncertainty["small_sample"] else value,
+                                        targets=settings.targets)
             series.append({
                 "period_start": p.start, "period_end": p.end - timedelta(days=1), "value": value,
                 "numerator": current[0] if current else None, "denominator": current[1] if current else None,
                 "previous_value": kpi.value(*prior[:2]) if prior else None,
-                "target": target, "status": status, "segment": seg if segment else None,
+                "target": target, "status": status, "segment": seg if segment else None, **uncertainty,
             })
     return series
 
@@ -101,7 +139,7 @@ def data_days() -> tuple[date, date] | None:
 
 def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None) -> list[dict]:
     """One card per KPI for the period of kind ``period`` containing ``anchor``: value,
-    previous period's value, change, target status, margin of error (NPS, CSAT) and the
+    previous period's value, change, target status, 95% interval and significance of the change (``kpi_uncertainty``) and the
     last ``count`` periods' values for a sparkline. One query for every KPI."""
     from kpis.periods import period_of
     from kpis.services import kpi_settings_get
@@ -119,26 +157,20 @@ def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None
         previous = snapshots.get((kpi.key, periods[-2].start)) if count > 1 else None
         value = current.value if current else None
         before = previous.value if previous else None
-        target, status = kpi_status(kpi=kpi, value=value, targets=settings.targets)
+        uncertainty = kpi_uncertainty(kpi=kpi, current=snapshot_figures(kpi, current),
+                                      previous=snapshot_figures(kpi, previous), min_sample_size=settings.min_sample_size)
+        # Too few to judge: no target status, so targets never fire on it.
+        target, status = kpi_status(kpi=kpi, value=None if uncertainty["small_sample"] else value,
+                                    targets=settings.targets)
         cards.append({
             "kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
             "supported": period in kpi.period_kinds, "value": value, "previous": before,
             "change": None if value is None or before is None else value - before,
-            "target": target, "status": status, "margin": margin_of_error(kpi, current),
+            "target": target, "status": status, **uncertainty,
             "spark": [(p.start.isoformat(), getattr(snapshots.get((kpi.key, p.start)), "value", None)) for p in periods],
         })
     return cards
 
-
-def margin_of_error(kpi: Kpi, snapshot: KpiSnapshot | None) -> float | None:
-    """The 95% margin of error of NPS and CSAT, in points, from a snapshot's figures."""
-    if snapshot is None or not snapshot.denominator:
-        return None
-    if kpi.key == "nps" and "promoters" in snapshot.extra:
-        return kpi.margin_of_error(snapshot.extra["promoters"], snapshot.extra["detractors"], snapshot.denominator)
-    if kpi.key == "csat":
-        return kpi.margin_of_error(snapshot.numerator, snapshot.denominator)
-    return None
 
 
 # --- Social (kpis.md #9) -------------------------------------------------------------------

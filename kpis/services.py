@@ -256,7 +256,10 @@ SETTING_BOUNDS = {
     "activation_window_days": (1, 365, "The activation window must be between 1 and 365 days."),
     "repeat_contact_window_days": (1, 90, "The repeat-contact window must be between 1 and 90 days."),
     "sla_target_hours": (0.25, 720, "The SLA target must be between 0.25 hours (15 minutes) and 720 hours (30 days)."),
+    "min_sample_size": (1, 1_000_000, "The minimum sample size must be a whole number from 1 to 1,000,000."),
 }
+# Settings judged when a value is shown, like targets: no SQL reads them, nothing to recompute.
+DISPLAY_SETTINGS = ("min_sample_size",)
 TARGET_BOUNDS = {"%": (0, 100), "score": (-100, 100)}  # other units: any number >= 0
 
 
@@ -336,7 +339,7 @@ def _settings_clean(changes: dict) -> dict:
             cleaned[name], error = _names(value, label, 50 if name == "voice_channels" else 255,
                                           required=name != "voice_channels")
         elif name in SETTING_BOUNDS:
-            cleaned[name], error = _number(name, value, integer=name.endswith("_days"))
+            cleaned[name], error = _number(name, value, integer=name.endswith("_days") or name == "min_sample_size")
         elif name == "targets":
             cleaned[name], target_errors = _targets(value)
             errors.update(target_errors)
@@ -357,11 +360,12 @@ def _settings_clean(changes: dict) -> dict:
 def kpi_settings_update(*, settings: KpiSettings, **changes) -> KpiSettingsUpdate:
     """Change some KPI settings (the fields of ``KpiSettings``: event names as lists or
     comma-separated text, windows in days, SLA hours, flags, voice channels, and
-    ``targets`` as {kpi key: {"target", "direction"}} replacing every target). Refuses bad
+    ``targets`` as {kpi key: {"target", "direction"}} replacing every target, and
+    ``min_sample_size``, the n below which values are too few to judge). Refuses bad
     values with a ValidationError keyed by setting (``target_<key>`` for a target). Then
     queues a recompute of just the KPIs whose snapshots the changed settings affect (a
     target changes no snapshot) and says which those are."""
-    unknown = set(changes) - {*SETTING_LABELS, "targets"}
+    unknown = set(changes) - {*SETTING_LABELS, *DISPLAY_SETTINGS, "targets"}
     if unknown:
         raise TypeError(f"Unknown KPI settings: {', '.join(sorted(unknown))}")
     cleaned = _settings_clean(changes)

@@ -17,7 +17,7 @@ from kpis.forms import KpiSettingsForm
 from kpis.models import KpiRecompute
 from kpis.periods import RANGE, Period, period_of, period_start
 from kpis.registry import KPIS, SEGMENTS, contract_order
-from kpis.selectors import dashboard_cards, kpi_direction, kpi_series, margin_of_error, segment_labels
+from kpis.selectors import UNCERTAINTY, dashboard_cards, kpi_direction, kpi_series, segment_labels
 from kpis.services import kpi_recompute_request, kpi_settings_get, kpi_settings_update
 from kpis.settings_uses import settings_in_force
 from tenants.accounts.decorators import member_required, team_lead_required
@@ -85,7 +85,8 @@ def _range_cards(start: date, end: date) -> list[dict]:
                       "value": entry["value"], "previous": entry["previous_value"],
                       "change": None if entry["value"] is None or entry["previous_value"] is None
                       else entry["value"] - entry["previous_value"],
-                      "target": entry["target"], "status": entry["status"], "margin": None, "spark": []})
+                      "target": entry["target"], "status": entry["status"], "spark": [],
+                      **{name: entry[name] for name in UNCERTAINTY}})
     return cards
 
 
@@ -127,19 +128,10 @@ def kpi_detail(request, key):
         "trend_chart": trend_chart, "breakdowns": breakdowns, "settings": settings.as_params(),
         "in_force": settings_in_force(kpi, settings.as_params()), "target": settings.targets.get(key),
         **_freshness(request, keys=[key], kind=kind, since=start, until=end),
-        "margin": margin_of_error(kpi, _latest_snapshot(kpi, kind, latest)),
         "periods": [(k, v) for k, v in PERIOD_LABELS.items() if k in kpi.period_kinds or k == RANGE],
         **_drilldown_context(request, kpi, latest, settings),
     })
 
-
-def _latest_snapshot(kpi, kind, latest):
-    from kpis.models import KpiSnapshot
-
-    if kind == RANGE:
-        return None
-    return KpiSnapshot.objects.filter(kpi=kpi.key, period_kind=kind, period_start=latest["period_start"],
-                                      segment_kind="").first()
 
 
 

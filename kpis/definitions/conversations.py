@@ -2,7 +2,7 @@
 attainment and first contact resolution (kpis.md #6, #7, #12 and the efficiency figures)."""
 from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import CONVERSATION_SEGMENTS, in_days, local_day, not_test_customer
-from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
+from kpis.registry import HIGHER, LOWER, Kpi, mean_interval, proportion_interval, register_kpi
 
 CONVERSATION_SEGMENT_KEYS = ("channel", "agent", "team", "channel_kind")
 HOURS = "EXTRACT(EPOCH FROM (c.resolved_at - c.created_at)) / 3600.0"
@@ -27,12 +27,20 @@ def conversation_rows(day: str, numerator: str, denominator: str, where: str,
         WHERE {in_days(day)} AND {not_test_customer('c')} AND {where}"""
 
 
+def with_squares(rows: str) -> str:
+    """``rows`` with the square of each numerator as the column ``sum_squares``: squared
+    outside, so a costly numerator (business hours) is computed once per row."""
+    return f"SELECT r.*, r.numerator * r.numerator AS sum_squares FROM ({rows}) r"
+
+
 @register_kpi
 class ConversationAbandonmentRate(ConversationKpi):
     """Abandoned conversations / conversations initiated in the period × 100, by created_at;
     per channel and per channel kind (text, voice)."""
 
     key, label, unit, direction = "conversation_abandonment_rate", "Conversation abandonment", "%", LOWER
+
+    interval = proportion_interval
 
     def rows_sql(self):
         return conversation_rows("c.created_at", "c.abandoned::int", "1", "TRUE")
@@ -75,9 +83,12 @@ class MeanTimeToResolution(ConversationKpi):
     the workspace's opening hours of each weekday, in its time zone, outside holidays."""
 
     key, label, unit, direction, scale = "mean_time_to_resolution", "Mean time to resolution", "hours", LOWER, 1.0
+    # Means of one value per conversation: Σx² (additive, so it rolls up) gives their t interval.
+    extra_columns = ("sum_squares",)
+    interval = mean_interval
 
     def rows_sql(self):
-        return conversation_rows("c.resolved_at", RESOLUTION_HOURS, "1", "c.resolved_at IS NOT NULL")
+        return with_squares(conversation_rows("c.resolved_at", RESOLUTION_HOURS, "1", "c.resolved_at IS NOT NULL"))
 
     drilldown_band = "SLA"
 
@@ -92,10 +103,14 @@ class FirstResponseTime(ConversationKpi):
     first response, in hours."""
 
     key, label, unit, direction, scale = "first_response_time", "First response time", "hours", LOWER, 1.0
+    # Means of one value per conversation: Σx² (additive, so it rolls up) gives their t interval.
+    extra_columns = ("sum_squares",)
+    interval = mean_interval
 
     def rows_sql(self):
-        return conversation_rows("c.created_at", "EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0",
-                                 "1", "c.first_response_at IS NOT NULL")
+        return with_squares(conversation_rows(
+            "c.created_at", "EXTRACT(EPOCH FROM (c.first_response_at - c.created_at)) / 3600.0", "1",
+            "c.first_response_at IS NOT NULL"))
 
     drilldown_band = "Responded"
 
@@ -113,6 +128,8 @@ class SlaAttainment(ConversationKpi):
     resolved in the period × 100, by resolved_at."""
 
     key, label, unit, direction = "sla_attainment", "Resolution SLA attainment", "%", HIGHER
+
+    interval = proportion_interval
 
     def rows_sql(self):
         return conversation_rows("c.resolved_at", f"({HOURS} <= %(sla_target_hours)s)::int", "1",
@@ -134,6 +151,8 @@ class FirstContactResolution(ConversationKpi):
     denominator unless the workspace counts them."""
 
     key, label, unit, direction = "first_contact_resolution", "First contact resolution", "%", HIGHER
+
+    interval = proportion_interval
 
     def reach(self, settings):
         # A conversation opened on a day can make one opened up to the window (plus the

@@ -3,7 +3,7 @@ dataset, and the sign-up cohorts' activation rate (#10) and D1 / D7 / D30 retent
 which follow each cohort's events. A user is active on a local day when any event of theirs
 occurs on it."""
 from kpis.definitions._sql import PLAN_COLUMN, PLAN_SEGMENTS, TODAY, in_days, local_day, local_midnight
-from kpis.registry import HIGHER, Kpi, register_kpi
+from kpis.registry import HIGHER, Kpi, proportion_interval, register_kpi
 
 # How far after a changed day customer retention can change: every later period (ten years).
 LATER_PERIODS_DAYS = 3660
@@ -18,6 +18,8 @@ class CustomerRetentionRate(Kpi):
     acquired in the period churn within it than customers from its start stay."""
 
     key, label, unit, direction = "customer_retention_rate", "Customer retention rate", "%", HIGHER
+
+    interval = proportion_interval
     dataset, segments = "customers", ("plan",)
     rollup = "period"
     extra_columns = ("start_customers", "end_customers", "acquired")
@@ -76,6 +78,8 @@ class ActivationRate(Kpi):
     N days] (N a setting, default 7)."""
 
     key, label, unit, direction = "activation_rate", "Activation rate", "%", HIGHER
+
+    interval = proportion_interval
     dataset, datasets, segments = "customers", ("events",), ("plan",)
 
     def reach(self, settings):
@@ -104,6 +108,8 @@ class RetentionKpi(Kpi):
 
     dataset, datasets, segments = "customers", ("events",), ("plan",)
     after_days: int
+
+    interval = proportion_interval
 
     def reach(self, settings):
         # An event on day d + N retains the cohort of day d.

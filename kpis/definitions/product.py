@@ -5,7 +5,7 @@ customer's plan ('' without one)."""
 from kpis.definitions._sql import (
     NOT_TEST_K, PLAN_COLUMN, PLAN_SEGMENTS, TODAY, customer_of, day_in_range, day_number, in_days, local_midnight,
 )
-from kpis.registry import HIGHER, LOWER, Kpi, register_kpi
+from kpis.registry import HIGHER, LOWER, Kpi, proportion_interval, register_kpi
 
 
 class EventKpi(Kpi):
@@ -41,6 +41,8 @@ class ConversionRate(EventCountKpi):
     users) by occurred_at. The event names are settings (defaults visit and purchase)."""
 
     key, label, unit, direction = "conversion_rate", "Conversion rate", "%", HIGHER
+
+    interval = proportion_interval
     counted, of = "conversion_events", "visit_events"
 
     def numerator(self, counted, of):
@@ -55,6 +57,8 @@ class CheckoutAbandonmentRate(EventCountKpi):
     0 when a period has more completed than initiated checkouts."""
 
     key, label, unit, direction = "checkout_abandonment_rate", "Checkout abandonment", "%", LOWER
+
+    interval = proportion_interval
     counted, of = "conversion_events", "checkout_events"
     extra_columns = ("completed",)
 

@@ -1,11 +1,10 @@
 """Survey KPIs: NPS and CSAT (kpis.md #1, #8), from imported survey responses, answers to
 Pulse surveys and, for CSAT, conversations' csat_score; and the survey response rate (an
 efficiency figure of kpis.md) from Pulse's survey invitations."""
-import math
-
 from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import in_days, local_day, not_test_customer
-from kpis.registry import HIGHER, Kpi, register_kpi
+from kpis import stats
+from kpis.registry import HIGHER, Kpi, proportion_interval, register_kpi
 
 # Imported responses (the survey_responses dataset, ``r``) belong to no Pulse survey: their
 # survey segment is ''. Answers given to Pulse surveys (``p``: surveys_response) carry it.
@@ -78,16 +77,11 @@ class NetPromoterScore(Kpi):
         return _response_rows("nps", segment, "CASE WHEN {score} >= 9 THEN 'promoter' WHEN {score} >= 7 "
                                               "THEN 'passive' ELSE 'detractor' END")
 
-    @staticmethod
-    def margin_of_error(promoters: float, detractors: float, responses: float) -> float | None:
-        """Half-width of the 95% confidence interval of NPS, in points: NPS is the mean of
-        +1 (promoter), 0 (passive) and −1 (detractor) per answer, so its variance is
-        p + d − (p − d)² with p, d the shares of promoters and detractors."""
-        if not responses or responses < 2:
-            return None
-        p, d = promoters / responses, detractors / responses
-        variance = p + d - (p - d) ** 2
-        return 1.96 * math.sqrt(variance / responses) * 100
+    def interval(self, figures):
+        # NPS is the mean of +1 / 0 / −1 per answer: not a share, so the adjusted Wald
+        # interval of Rocks (2016) from the promoters and detractors.
+        promoters, detractors = figures[2:4] if len(figures) >= 4 else (None, None)
+        return stats.nps_interval(promoters, detractors, figures[1])
 
 
 @register_kpi
@@ -129,14 +123,7 @@ class CustomerSatisfaction(Kpi):
             WHERE c.csat_score IS NOT NULL AND {in_days(at)} AND {not_test_customer('c')}
                   {drilldown.segment_filter(conversation_segment, segment)}"""
 
-    @staticmethod
-    def margin_of_error(positive: float, responses: float) -> float | None:
-        """Half-width of the 95% confidence interval of a share (normal approximation), in
-        percentage points."""
-        if not responses or responses < 2:
-            return None
-        p = positive / responses
-        return 1.96 * math.sqrt(p * (1 - p) / responses) * 100
+    interval = proportion_interval
 
 
 @register_kpi
@@ -149,6 +136,8 @@ class SurveyResponseRate(Kpi):
     # Not an imported dataset: sending and answering invitations record their sent days
     # under this name, so the KPI engine recomputes them like any touched day.
     dataset, datasets, segments = "survey_invitations", ("customers",), SURVEY_SEGMENT_KEYS
+
+    interval = proportion_interval
 
     def rows_sql(self):
         return f"""

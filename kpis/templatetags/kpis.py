@@ -76,3 +76,15 @@ def http_url(url):
     """An imported link, only when it is http(s) (never javascript: or data:)."""
     text = (url or "").strip()
     return text if text.lower().startswith(("http://", "https://")) else ""
+
+
+@register.filter
+def kpi_interval(point, unit):
+    """A point's 95% confidence interval: "49.0–94.3%", "−0.8 to +39.3", "2.1–3.4 h"."""
+    low, high = point.get("ci_low"), point.get("ci_high")
+    if low is None or high is None:
+        return ""
+    if unit == "score":
+        return f"{low:+.1f} to {high:+.1f}".replace("-", "−")
+    suffix = {"%": "%", "hours": " h"}.get(unit, "")
+    return f"{low:,.1f}–{high:,.1f}{suffix}"

@@ -50,7 +50,8 @@ def test_series_per_month_with_previous_values_and_nulls(loaded):
 
 def test_series_by_segment_and_target_status(loaded):
     with tenant_context(loaded):
-        KpiSettings.objects.update(targets={"conversation_abandonment_rate": {"target": 10}})
+        # Four conversations: judged as enough (n ≥ 1) here, where the target is the subject.
+        KpiSettings.objects.update(targets={"conversation_abandonment_rate": {"target": 10}}, min_sample_size=1)
     body = api(loaded).get("/api/v1/kpis/conversation_abandonment_rate",
                            {"period": "month", "start": "2026-03-01", "end": "2026-03-31", "segment": "channel"}).json()
     assert [(s["segment"], round(s["value"], 2), s["target"], s["status"]) for s in body["series"]] == [

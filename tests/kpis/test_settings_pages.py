@@ -115,7 +115,23 @@ def test_targets_alone_recompute_nothing(loaded):
     with tenant_context(loaded):
         assert not KpiRecompute.objects.exists()
     page = client.get("/kpis/sla_attainment/", {"period": "month", "date": "2026-03-15"}).content.decode()
-    assert "<dt>Target</dt><dd>95.0%</dd>" in page and "off target" in page  # 80% in March
+    # 80% of 5 conversations in March: below the default minimum sample of 30, no status.
+    assert "<dt>Target</dt><dd>95.0%</dd>" in page and "n = 5, too few to judge" in page
+    assert "off target" not in page
+    # The minimum sample size is judged when shown, like targets: nothing to recompute either.
+    client.post("/settings/kpis/", settings_form(target_sla_attainment="95", min_sample_size="5"))
+    page = client.get("/kpis/sla_attainment/", {"period": "month", "date": "2026-03-15"}).content.decode()
+    assert "off target" in page and "too few to judge" not in page.split('aria-labelledby="trend-title"')[0]
+    with tenant_context(loaded):
+        assert not KpiRecompute.objects.exists() and KpiSettings.objects.get().min_sample_size == 5
+
+
+def test_a_minimum_sample_size_below_1_is_refused_beside_its_field(loaded):
+    response = lead(loaded).post("/settings/kpis/", settings_form(min_sample_size="0"))
+    assert response.status_code == 400
+    assert "The minimum sample size must be a whole number from 1 to 1,000,000." in response.content.decode()
+    with tenant_context(loaded):
+        assert KpiSettings.objects.get().min_sample_size == 30
 
 
 def test_definition_in_force_of_business_hours_mttr(loaded, make_member):

@@ -110,7 +110,10 @@ def test_csat_and_nps(computed):
     nps = computed("nps", "month", march)
     assert (nps.numerator, nps.denominator, nps.value) == (2, 5, 40.0)
     assert nps.extra == {"promoters": 3.0, "detractors": 1.0}
-    assert round(KPIS["nps"].margin_of_error(3, 1, 5), 2) == round(1.96 * ((0.8 - 0.4 ** 2) / 5) ** 0.5 * 100, 2)
+    # Adjusted Wald from the snapshot's figures: p = 3.75/8, d = 1.75/8, centre 25,
+    # SE = 100·√((0.6875 − 0.0625)/8) = 27.95, ±54.78 → [−29.78, 79.78].
+    interval = KPIS["nps"].interval((nps.numerator, nps.denominator, 3.0, 1.0))
+    assert (round(interval.low, 2), round(interval.high, 2), interval.n) == (-29.78, 79.78, 5)
     assert value(computed("nps", "month", march, "channel", "email")) == 40.0
 
 
