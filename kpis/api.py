@@ -36,6 +36,31 @@ class KpiListView(APIView):
         return Response(KpiSerializer(list(KPIS.values()), many=True).data)
 
 
+class SeriesPointSerializer(serializers.Serializer):
+    """One entry of a KPI's series, as kpis.selectors.kpi_series returns it. Whoever adds a
+    field to the series points adds it here too, so the OpenAPI schema stays truthful."""
+
+    period_start = serializers.DateField()
+    period_end = serializers.DateField(help_text="Last day of the period, included")
+    value = serializers.FloatField(allow_null=True, help_text="None when the period has no data, never 0")
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+    previous_value = serializers.FloatField(allow_null=True, help_text="The previous period's value")
+    target = serializers.FloatField(allow_null=True)
+    status = serializers.ChoiceField(choices=["on_target", "off_target"], allow_null=True)
+    segment = serializers.CharField(allow_null=True, help_text="The segment value when split by a segment, else null")
+
+
+class KpiSeriesSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["higher", "lower"], help_text="The direction in force")
+    period = serializers.ChoiceField(choices=[*KINDS, RANGE])
+    segment = serializers.CharField(allow_null=True)
+    series = SeriesPointSerializer(many=True)
+
+
 class SeriesQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=[*KINDS, RANGE], default="month")
     start = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD); default: 11 periods before the end's")
@@ -72,7 +97,7 @@ class KpiDetailView(APIView):
         summary="A KPI's values per period (and segment)",
         parameters=[OpenApiParameter("period", str, enum=[*KINDS, RANGE]), OpenApiParameter("start", OpenApiTypes.DATE),
                     OpenApiParameter("end", OpenApiTypes.DATE), OpenApiParameter("segment", str)],
-        responses=OpenApiTypes.OBJECT,
+        responses=KpiSeriesSerializer,
     )
     def get(self, request, key):
         kpi = KPIS.get(key)
