@@ -49,6 +49,15 @@ class SeriesPointSerializer(serializers.Serializer):
     target = serializers.FloatField(allow_null=True)
     status = serializers.ChoiceField(choices=["on_target", "off_target"], allow_null=True)
     segment = serializers.CharField(allow_null=True, help_text="The segment value when split by a segment, else null")
+    ci_low = serializers.FloatField(allow_null=True, help_text="Lower end of the value's 95% confidence interval "
+                                    "(docs/kpis.md); null for KPIs without one (counts, money) or without data")
+    ci_high = serializers.FloatField(allow_null=True, help_text="Upper end of the value's 95% confidence interval")
+    n = serializers.FloatField(allow_null=True, help_text="The sample size the interval rests on")
+    small_sample = serializers.BooleanField(help_text="n below the workspace's minimum sample size: too few to "
+                                            "judge, so no target status and no significance")
+    change_significant = serializers.BooleanField(
+        allow_null=True, help_text="Whether the change from previous_value is significant (two-sided z test, "
+                                   "p < 0.05); null when it cannot be judged")
 
 
 class KpiSeriesSerializer(serializers.Serializer):
