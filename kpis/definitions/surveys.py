@@ -1,6 +1,8 @@
 """Survey KPIs: NPS and CSAT (kpis.md #1, #8), from imported survey responses, answers to
 Pulse surveys and, for CSAT, conversations' csat_score; and the survey response rate (an
 efficiency figure of kpis.md) from Pulse's survey invitations."""
+import math
+
 from kpis.definitions import _drilldown as drilldown
 from kpis.definitions._sql import in_days, local_day, not_test_customer
 from kpis import stats
@@ -83,6 +85,16 @@ class NetPromoterScore(Kpi):
         promoters, detractors = figures[2:4] if len(figures) >= 4 else (None, None)
         return stats.nps_interval(promoters, detractors, figures[1])
 
+    @staticmethod
+    def margin_of_error(promoters: float, detractors: float, responses: float) -> float | None:
+        """Half-width of the plain Wald 95% interval of NPS, in points (variance
+        p + d − (p − d)²): what the survey results page shows (surveys/reports.py). The KPI
+        pages use ``interval``, the adjusted Wald of Rocks (2016)."""
+        if not responses or responses < 2:
+            return None
+        p, d = promoters / responses, detractors / responses
+        return 1.96 * math.sqrt((p + d - (p - d) ** 2) / responses) * 100
+
 
 @register_kpi
 class CustomerSatisfaction(Kpi):
@@ -124,6 +136,15 @@ class CustomerSatisfaction(Kpi):
                   {drilldown.segment_filter(conversation_segment, segment)}"""
 
     interval = proportion_interval
+
+    @staticmethod
+    def margin_of_error(positive: float, responses: float) -> float | None:
+        """Half-width of the plain Wald 95% interval of a share, in points: what the survey
+        results page shows (surveys/reports.py). The KPI pages use the Wilson ``interval``."""
+        if not responses or responses < 2:
+            return None
+        p = positive / responses
+        return 1.96 * math.sqrt(p * (1 - p) / responses) * 100
 
 
 @register_kpi
