@@ -154,13 +154,15 @@ class Kpi:
 
 
 def proportion_interval(kpi: Kpi, figures: tuple) -> stats.Interval | None:
-    """Wilson interval of a share numerator / denominator: the ``interval`` of rate KPIs."""
+    """Wilson score interval of the share numerator / denominator, n = the denominator. The
+    ``interval`` of rate KPIs; the first sentence of an interval hook's docstring is what
+    docs/kpis.md says of it."""
     return stats.wilson_interval(figures[0], figures[1])
 
 
 def mean_interval(kpi: Kpi, figures: tuple) -> stats.Interval | None:
-    """t interval of a mean numerator (Σx) / denominator (n), with Σx² as the extra column
-    ``sum_squares``: the ``interval`` of mean KPIs."""
+    """Student t interval of the mean, n = the denominator, from Σx (the numerator) and Σx²
+    (the extra column ``sum_squares``). The ``interval`` of mean KPIs."""
     at = 2 + kpi.extra_columns.index("sum_squares")
     squares = figures[at] if len(figures) > at else None
     return stats.t_interval(figures[0], squares, figures[1])

@@ -80,8 +80,8 @@ class NetPromoterScore(Kpi):
                                               "THEN 'passive' ELSE 'detractor' END")
 
     def interval(self, figures):
-        # NPS is the mean of +1 / 0 / −1 per answer: not a share, so the adjusted Wald
-        # interval of Rocks (2016) from the promoters and detractors.
+        """Adjusted Wald interval of Rocks (2016) from the promoters and detractors, n = the
+        responses. NPS is the mean of +1 / 0 / −1 per answer, not a share."""
         promoters, detractors = figures[2:4] if len(figures) >= 4 else (None, None)
         return stats.nps_interval(promoters, detractors, figures[1])
 

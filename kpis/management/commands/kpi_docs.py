@@ -2,7 +2,7 @@
 force: ``manage.py kpi_docs > docs/kpis.md`` (a test checks the file is current)."""
 from django.core.management.base import BaseCommand
 
-from kpis.registry import KPIS, SEGMENTS, contract_order
+from kpis.registry import KPIS, SEGMENTS, Kpi, contract_order
 
 HEADER = """# KPIs
 
@@ -18,6 +18,31 @@ Rules for every KPI:
 - Rows tied to a test customer (`is_test = true`) are left out: conversations, events,
   revenue and responses of that customer, and the customer itself.
 - Settings in force (Settings → KPIs) are shown beside every value on the KPI pages.
+
+Uncertainty (`kpis/stats.py`; cards, KPI pages and API series points):
+
+- Every value drawn from a sample comes with its **95% confidence interval** (`ci_low`,
+  `ci_high`) and the sample size `n` it rests on. NPS: the adjusted Wald interval of Rocks
+  (2016, *The American Statistician* 70(4)): add ¾ to the promoters and to the detractors
+  and 3 to n, p = (P + ¾)/(n + 3), d = (D + ¾)/(n + 3), centre 100·(p − d),
+  SE = 100·√((p + d − (p − d)²)/(n + 3)), centre ± 1.96·SE clipped to [−100, 100]. Shares
+  (CSAT and the other rates): the Wilson score interval. Means (hours): the Student t
+  interval mean ± t(0.975, n − 1)·s/√n, from Σx and Σx² (kept in the snapshot, additive so
+  it rolls up). A mean of a single value has no interval.
+- A rate whose numerator is not a count of successes among the denominator (more
+  conversions than visits, a negative retention) gets no interval.
+- Counts (mention volume, active users), money ratios (NRR, GRR) and mixes (stickiness,
+  share of voice, net sentiment) describe the whole population of the period, not a
+  sample: no interval, and never "too few to judge".
+- **Change significant** (`change_significant`): a two-sided z test of the difference on the
+  two values' standard errors, z = |Δ|/√(SE₁² + SE₂²), significant when p < 0.05. The SE
+  of a share is its Wilson half-width / 1.96 (not 0 at 0% or 100%). Null when either value
+  has no interval, no spread, or too few.
+- **Small samples:** below the workspace's minimum sample size (Settings → KPIs, default
+  30, at least 1) a value is shown greyed with "n = 12, too few to judge"
+  (`small_sample: true`): it gets no target status (targets do not fire on it) and no
+  significance claim. The setting is judged when values are shown: changing it recomputes
+  nothing.
 
 """
 
@@ -49,6 +74,14 @@ Where the contract leaves room, Pulse reads it this way:
 """
 
 
+def interval_doc(kpi: Kpi) -> str:
+    """What docs/kpis.md says of a KPI's interval: the first sentence of its hook's docstring."""
+    hook = type(kpi).interval
+    if hook is Kpi.interval:
+        return "none (the whole population of the period, not a sample)"
+    return " ".join((hook.__doc__ or "").split()).split(". ")[0].rstrip(".").replace("``", "`")
+
+
 def kpi_docs() -> str:
     parts = [HEADER]
     for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
@@ -60,7 +93,7 @@ def kpi_docs() -> str:
             f"## {kpi.label} (`{kpi.key}`)\n\n{kpi.formula}\n\n"
             f"- Unit: {kpi.unit}; better when {kpi.direction}\n"
             f"- Inputs: {inputs}\n- Segments: {segments}\n- Periods: {periods}, and custom ranges\n"
-            f"- Longer periods: {how}\n")
+            f"- Longer periods: {how}\n- 95% interval: {interval_doc(kpi)}\n")
     parts.append(READINGS)
     return "\n".join(parts)
 
