@@ -40,6 +40,8 @@ def test_changing_a_setting_updates_the_definition_in_force(initech, celery_work
     page.get_by_role("heading", name="KPI settings", level=1).wait_for()
     page.get_by_label("Resolution SLA target (hours)").fill("1")
     page.get_by_label("Resolution SLA attainment target (%)").fill("75")
+    # Five conversations: judged only once the minimum sample size allows it (default 30).
+    page.get_by_label("Minimum sample size").fill("5")
     page.get_by_role("checkbox", name="chat").check()
     page.get_by_role("button", name="Save KPI settings").click()
     page.get_by_text(re.compile(r"^KPI settings saved\. Recomputing ")).wait_for()
@@ -51,6 +53,7 @@ def test_changing_a_setting_updates_the_definition_in_force(initech, celery_work
     definition_text = definition.inner_text()
     assert "SLA target\n1 hour" in definition_text and "Voice channels\nchat, phone" in definition_text
     assert "Target\n75.0%" in definition_text
+    assert "too few to judge" not in page.locator(".page-head").inner_text()
     # Within 1 hour: 3 of the 5 conversations resolved in March; below the 75% target.
     assert page.locator(".page-head .kpi-value").inner_text().startswith("60.0%")
     assert page.get_by_role("heading", name="By channel kind").count() == 1
