@@ -139,8 +139,9 @@ def data_days() -> tuple[date, date] | None:
 
 def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None) -> list[dict]:
     """One card per KPI for the period of kind ``period`` containing ``anchor``: value,
-    previous period's value, change, target status, 95% interval and significance of the change (``kpi_uncertainty``) and the
-    last ``count`` periods' values for a sparkline. One query for every KPI."""
+    previous period's value, change, target status, the 95% interval and whether the change
+    is significant (``kpi_uncertainty``) and the last ``count`` periods' values for a
+    sparkline. One query for every KPI."""
     from kpis.periods import period_of
     from kpis.services import kpi_settings_get
 
