@@ -2,7 +2,6 @@
 from datetime import date, timedelta
 
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -10,6 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kpis import periods as kpi_periods
 from kpis.models import KpiRecompute
 from kpis.periods import KINDS, RANGE, period_start
 from kpis.registry import KPIS
@@ -45,7 +45,17 @@ class SeriesPointSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True, help_text="None when the period has no data, never 0")
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
-    previous_value = serializers.FloatField(allow_null=True, help_text="The previous period's value")
+    previous_value = serializers.FloatField(
+        allow_null=True, help_text="The value it is compared with, over previous_start – previous_end: the whole "
+        "previous period once this one has ended; while it is under way (period_complete false), the same elapsed "
+        "span of the previous period, like for like (on 5 Dec: Dec 1–5 vs Nov 1–5; capped at the previous "
+        "period's end, Mar 1–30 vs Feb 1–28)")
+    previous_start = serializers.DateField(allow_null=True, help_text="First day of the span previous_value covers; "
+                                           "null when the period has not begun (nothing to compare)")
+    previous_end = serializers.DateField(allow_null=True, help_text="Last day of that span, included")
+    period_complete = serializers.BooleanField(
+        help_text="Whether the period has ended (in the workspace's time zone); false: value is period-to-date")
+    comparison = serializers.CharField(help_text='What is compared: "Dec 1–5 vs Nov 1–5", "Nov 2025 vs Oct 2025"')
     target = serializers.FloatField(allow_null=True)
     status = serializers.ChoiceField(choices=["on_target", "off_target"], allow_null=True)
     segment = serializers.CharField(allow_null=True, help_text="The segment value when split by a segment, else null")
@@ -78,7 +88,7 @@ class SeriesQuerySerializer(serializers.Serializer):
 
     def validate(self, data):
         kpi = self.context["kpi"]
-        end = data.get("end") or timezone.localdate()
+        end = data.get("end") or self.context["today"]
         kind = data["period"]
         if kind != RANGE and kind not in kpi.period_kinds:
             raise ValidationError({"period": [f"{kpi.key} is computed per {', '.join(kpi.period_kinds)} (or range)."]})
@@ -112,12 +122,14 @@ class KpiDetailView(APIView):
         kpi = KPIS.get(key)
         if kpi is None:
             raise NotFound(f"Unknown KPI '{key}'; GET /api/v1/kpis lists them.")
-        query = SeriesQuerySerializer(data=request.query_params, context={"kpi": kpi})
+        # Today in the workspace's time zone: the default end, and what decides which periods are under way.
+        today = kpi_periods.local_today(request.tenant.time_zone)
+        query = SeriesQuerySerializer(data=request.query_params, context={"kpi": kpi, "today": today})
         query.is_valid(raise_exception=True)
         data = query.validated_data
         settings = kpi_settings_get()
         series = kpi_series(key=key, period=data["period"], start=data["start"], end=data["end"] + timedelta(days=1),
-                            segment=data.get("segment"), settings=settings)
+                            segment=data.get("segment"), settings=settings, today=today)
         return Response({"key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
                          "period": data["period"], "segment": data.get("segment"), "series": series})
 

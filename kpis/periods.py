@@ -4,7 +4,8 @@ workspace's time zone. Pure functions, no database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 KINDS = ("day", "week", "month", "quarter", "year")
 RANGE = "range"
@@ -87,3 +88,100 @@ def periods_between(kind: str, start: date, end: date) -> list[Period]:
         periods.append(Period(kind, cursor, following))
         cursor = following
     return periods
+
+
+# --- Like-for-like comparisons (issue #10 part 2) -----------------------------------------
+
+def local_today(time_zone: str) -> date:
+    """Today's date in the workspace's time zone ``time_zone``: the one clock deciding which
+    periods are still running. Selectors take ``today`` (tests pass a fixed date) and fall
+    back on this; it is looked up on this module at call time, so a test may replace it
+    for a whole page or API request."""
+    return datetime.now(ZoneInfo(time_zone)).date()
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _span_text(first: date, last: date, year: bool) -> str:
+    """"Dec 1–5", "Dec 5", "Nov 28 – Dec 4", with ", 2025" when ``year``."""
+    suffix = f", {last.year}" if year else ""
+    if first == last:
+        return f"{first:%b} {first.day}{suffix}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%b} {first.day}–{last.day}{suffix}"
+    if first.year == last.year:
+        return f"{first:%b} {first.day} – {last:%b} {last.day}{suffix}"
+    return f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a period's value is compared with. A period that has ended (``complete``) is
+    compared with the whole previous period. One still running is period-to-date — its
+    elapsed days [start, ``current_end``) — and is compared with the same elapsed span of
+    the previous period, [previous.start, ``previous_end``), capped at that period's end
+    (Mar 1–30 vs Feb 1–28). A period not begun yet has nothing to compare: the previous
+    span is empty (``previous_end`` == previous.start)."""
+
+    period: Period
+    current_end: date  # exclusive: the end of the elapsed days
+    previous: Period
+    previous_end: date  # exclusive: the end of the previous span compared with
+    complete: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_end > self.previous.start
+
+    @property
+    def previous_whole(self) -> bool:
+        """The span compared with is the whole previous period (its snapshot holds it)."""
+        return self.previous_end == self.previous.end
+
+    @property
+    def previous_last(self) -> date | None:
+        """The last day of the previous span, included; None when it is empty."""
+        return self.previous_end - timedelta(days=1) if self.has_previous else None
+
+    def _year(self) -> bool:
+        return self.period.start.year != (self.previous_last or self.previous.start).year
+
+    @property
+    def current_label(self) -> str:
+        """The days the value covers: "Dec 1–5" while the period runs, else its label."""
+        if self.complete:
+            return self.period.label
+        if self.current_end <= self.period.start:
+            return f"{self.period.label} (not begun)"
+        return _span_text(self.period.start, self.current_end - timedelta(days=1), self._year())
+
+    @property
+    def label(self) -> str:
+        """"Dec 1–5 vs Nov 1–5" for a period still running, "Nov 2025 vs Oct 2025" for one
+        that has ended."""
+        if self.complete:
+            return f"{self.period.label} vs {self.previous.label}"
+        if not self.has_previous:
+            return self.current_label
+        return f"{self.current_label} vs {_span_text(self.previous.start, self.previous_last, self._year())}"
+
+
+def comparison_of(period: Period, today: date, unit: str = "day") -> Comparison:
+    """The like-for-like comparison of ``period`` on the local date ``today``: the elapsed
+    k days (P.start to today, included) against [prev.start, min(prev.start + k days,
+    prev.end)). ``unit`` "month" counts whole elapsed months instead (KPIs of monthly
+    figures such as MRR: Dec 1–5 holds December's MRR, compared with November's)."""
+    previous = period.previous()
+    if today >= period.end:
+        return Comparison(period, period.end, previous, previous.end, True)
+    if today < period.start:
+        return Comparison(period, period.start, previous, previous.start, False)
+    current_end = today + timedelta(days=1)
+    if unit == "month":
+        months = _month_index(today) - _month_index(period.start) + 1
+        end = _add_months(previous.start, months)
+    else:
+        end = previous.start + timedelta(days=(current_end - period.start).days)
+    return Comparison(period, current_end, previous, min(end, previous.end), False)

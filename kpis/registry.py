@@ -73,6 +73,9 @@ class Kpi:
     # Further additive figures the SQL returns after the denominator, kept in the
     # snapshot's ``extra`` (e.g. NPS promoters and detractors, for its margin of error).
     extra_columns: ClassVar[tuple[str, ...]] = ()
+    # What "the same elapsed span" of the previous period counts (kpis.periods.comparison_of):
+    # days, or whole months for KPIs of monthly figures (MRR).
+    comparison_unit: ClassVar[str] = "day"
 
     def figures(self, figures: tuple) -> tuple:
         """(numerator, denominator, *extra_columns) from the figures its SQL returns. KPIs of

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from django.db import connection
 
+from kpis import periods as kpi_periods
 from kpis.definitions._sql import in_days, local_day, not_test_customer
 from kpis.definitions.conversations import RESOLUTION_HOURS
 from kpis.models import KpiSnapshot
-from kpis.periods import RANGE, Period, periods_between
+from kpis.periods import RANGE, Period, comparison_of, periods_between
 from kpis.registry import KPIS, Kpi, Query, contract_order
 from kpis.stats import change_significant
 
@@ -63,62 +64,194 @@ def kpi_uncertainty(*, kpi: Kpi, current: tuple | None, previous: tuple | None, 
             "n": interval.n if interval else None, "small_sample": small, "change_significant": significant}
 
 
-def _live(kpi: Kpi, period: Period, segment: str | None, settings: dict) -> dict[str, tuple]:
+def _live(kpi: Kpi, period: Period, segment: str | None, settings: dict, cache: dict | None = None) -> dict[str, tuple]:
     """Numerator, denominator and extras per segment value of one period, computed from
-    the data (custom ranges)."""
+    the data (custom ranges, and the previous span of a period under way for KPIs
+    aggregated per period). ``cache`` shares one query between the KPIs of a family
+    (NRR and GRR)."""
     query = Query(since=period.start, until=period.end, time_zone=connection.tenant.time_zone, settings=settings)
-    with connection.cursor() as cursor:
-        if kpi.rollup == "sum":
-            cursor.execute(kpi.day_sql(segment), query.params())
-            totals: dict[str, list] = {}
-            for _, seg, *row in cursor.fetchall():
-                figures = kpi.figures(tuple(row))
-                sums = totals.setdefault(seg or "", [0.0] * len(figures))
-                for i, figure in enumerate(figures):
-                    sums[i] += float(figure or 0)
-            return {seg: tuple(figures) for seg, figures in totals.items()}
-        cursor.execute(kpi.period_sql(segment), query.params(starts=[period.start], ends=[period.end]))
-        return {(seg or ""): kpi.figures(tuple(row)) for _, seg, *row in cursor.fetchall()}
+    if kpi.rollup == "sum":
+        sql, params = kpi.day_sql(segment), query.params()
+    else:
+        sql, params = kpi.period_sql(segment), query.params(starts=[period.start], ends=[period.end])
+    key = (sql, repr(sorted(params.items())))
+    if cache is not None and key in cache:
+        rows = cache[key]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if cache is not None:
+            cache[key] = rows
+    if kpi.rollup == "sum":
+        totals: dict[str, list] = {}
+        for _, seg, *row in rows:
+            figures = kpi.figures(tuple(row))
+            sums = totals.setdefault(seg or "", [0.0] * len(figures))
+            for i, figure in enumerate(figures):
+                sums[i] += float(figure or 0)
+        return {seg: tuple(figures) for seg, figures in totals.items()}
+    return {(seg or ""): kpi.figures(tuple(row)) for _, seg, *row in rows}
+
+
+def span_figures(*, kpis: list[Kpi], since: date, until: date, segment: str | None, settings: dict,
+                 cache: dict | None = None) -> dict[tuple[str, str], tuple]:
+    """(numerator, denominator, *extras) of each KPI over the local days [since, until) — a
+    span that is not a whole period, such as Nov 1–5 compared with Dec 1–5 — by (KPI key,
+    segment value). Additive KPIs sum their day snapshots, all of them in one query; KPIs
+    aggregated per period (states at boundaries, monthly MRR) run their own SQL over that
+    one span, one query per family."""
+    from django.db.models import FloatField, Sum
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    figures: dict[tuple[str, str], tuple] = {}
+    additive = [kpi for kpi in kpis if kpi.rollup == "sum"]
+    if additive:
+        names = sorted({name for kpi in additive for name in kpi.extra_columns})
+        rows = (KpiSnapshot.objects.filter(kpi__in=[kpi.key for kpi in additive], period_kind="day",
+                                           segment_kind=segment or "", period_start__gte=since, period_start__lt=until)
+                .values("kpi", "segment")
+                .annotate(sum_numerator=Sum("numerator"), sum_denominator=Sum("denominator"),
+                          **{f"sum_{name}": Sum(Cast(KT(f"extra__{name}"), FloatField())) for name in names}))
+        for row in rows:
+            kpi = KPIS[row["kpi"]]
+            figures[(kpi.key, row["segment"])] = (row["sum_numerator"], row["sum_denominator"],
+                                                  *(row[f"sum_{name}"] for name in kpi.extra_columns))
+    cache = {} if cache is None else cache
+    for kpi in kpis:
+        if kpi.rollup != "sum":
+            for seg, found in _live(kpi, Period(RANGE, since, until), segment, settings, cache).items():
+                figures[(kpi.key, seg)] = found
+    return figures
+
+
+def _comparison_figures(*, kpis: list[Kpi], kind: str, periods: list[Period], segment: str | None, settings,
+                        today: date) -> tuple[dict, dict, dict]:
+    """The figures of each KPI's periods and of what each is compared with: (current,
+    previous, comparisons), the first two by (KPI key, period start, segment value), the
+    comparisons (``kpis.periods.comparison_of``) by (KPI key, period start). Periods of a
+    kind come from the snapshots in one query; a previous span that is not a whole period
+    (the period is under way) from ``span_figures``, one query per distinct span for every
+    additive KPI; custom ranges are computed live."""
+    params = settings.as_params()
+    comparisons = {(kpi.key, p.start): comparison_of(p, today, "day" if kind == RANGE else kpi.comparison_unit)
+                   for kpi in kpis for p in periods}
+    current: dict[tuple[str, date, str], tuple] = {}
+    previous: dict[tuple[str, date, str], tuple] = {}
+    cache: dict = {}
+    if kind == RANGE:
+        for kpi in kpis:
+            for p in periods:
+                c = comparisons[(kpi.key, p.start)]
+                current.update({(kpi.key, p.start, seg): f for seg, f in _live(kpi, p, segment, params, cache).items()})
+                if c.has_previous:
+                    span = Period(RANGE, c.previous.start, c.previous_end)
+                    previous.update({(kpi.key, p.start, seg): f
+                                     for seg, f in _live(kpi, span, segment, params, cache).items()})
+        return current, previous, comparisons
+    starts = {p.start for p in periods} | {c.previous.start for c in comparisons.values() if c.previous_whole}
+    snapshots: dict[tuple[str, date], dict[str, tuple]] = {}
+    for row in KpiSnapshot.objects.filter(kpi__in=[kpi.key for kpi in kpis], period_kind=kind,
+                                          segment_kind=segment or "", period_start__in=starts):
+        snapshots.setdefault((row.kpi, row.period_start), {})[row.segment] = snapshot_figures(KPIS[row.kpi], row)
+    partial: dict[tuple[date, date], list[tuple[Kpi, date]]] = {}
+    for kpi in kpis:
+        for p in periods:
+            for seg, f in snapshots.get((kpi.key, p.start), {}).items():
+                current[(kpi.key, p.start, seg)] = f
+            c = comparisons[(kpi.key, p.start)]
+            if c.previous_whole:
+                for seg, f in snapshots.get((kpi.key, c.previous.start), {}).items():
+                    previous[(kpi.key, p.start, seg)] = f
+            elif c.has_previous:
+                partial.setdefault((c.previous.start, c.previous_end), []).append((kpi, p.start))
+    for (since, until), wanted in partial.items():
+        found = span_figures(kpis=list({kpi.key: kpi for kpi, _ in wanted}.values()), since=since, until=until,
+                             segment=segment, settings=params, cache=cache)
+        for kpi, start in wanted:
+            previous.update({(kpi.key, start, seg): f for (key, seg), f in found.items() if key == kpi.key})
+    return current, previous, comparisons
+
+
+def _point(*, kpi: Kpi, comparison, current: tuple | None, prior: tuple | None, settings, segment: str | None) -> dict:
+    """One series point: the value, the value it is compared with (like for like: the same
+    elapsed span of the previous period while this one is under way), which span that is,
+    the target status and the uncertainty (``kpi_uncertainty``, on those same figures)."""
+    p = comparison.period
+    value = kpi.value(*current[:2]) if current else None
+    uncertainty = kpi_uncertainty(kpi=kpi, current=current, previous=prior, min_sample_size=settings.min_sample_size)
+    # Too few to judge: no target status, so targets never fire on it.
+    target, status = kpi_status(kpi=kpi, value=None if uncertainty["small_sample"] else value, targets=settings.targets)
+    return {
+        "period_start": p.start, "period_end": p.end - timedelta(days=1), "value": value,
+        "numerator": current[0] if current else None, "denominator": current[1] if current else None,
+        "previous_value": kpi.value(*prior[:2]) if prior else None,
+        "previous_start": comparison.previous.start if comparison.has_previous else None,
+        "previous_end": comparison.previous_last,
+        "period_complete": comparison.complete, "comparison": comparison.label,
+        "target": target, "status": status, "segment": segment, **uncertainty,
+    }
+
+
+def _today(today: date | None) -> date:
+    return today or kpi_periods.local_today(connection.tenant.time_zone)
 
 
 def kpi_series(*, key: str, period: str, start: date, end: date, segment: str | None = None,
-               settings=None) -> list[dict]:
+               settings=None, today: date | None = None) -> list[dict]:
     """The KPI's value for every period of kind ``period`` overlapping [start, end) (or one
     value for the whole range when ``period`` is "range", computed live from the data),
-    with the previous period's value, the target and its status; one entry per segment
-    value when ``segment`` is given. Periods without data have value None, never 0."""
+    with the value it is compared with, the target and its status; one entry per segment
+    value when ``segment`` is given. Periods without data have value None, never 0.
+
+    A period that has ended is compared with the whole previous period; one still under
+    way on ``today`` (tenant-local; default: ``kpis.periods.local_today``) is period-to-date and
+    compared with the same elapsed span of the previous period (``previous_start`` –
+    ``previous_end``, ``period_complete`` false, ``comparison`` "Dec 1–5 vs Nov 1–5")."""
     from kpis.services import kpi_settings_get
 
     kpi = KPIS[key]
     settings = settings or kpi_settings_get()
-    periods = periods_between(period, start, end)
-    figures: dict[tuple[date, str], tuple] = {}  # (period start, segment) → (numerator, denominator, …)
-    if period == RANGE:
-        for p in (periods[0], periods[0].previous()):
-            figures.update({(p.start, seg): f for seg, f in _live(kpi, p, segment, settings.as_params()).items()})
-    else:
-        starts = {p.start for p in periods} | {p.previous().start for p in periods}
-        for row in KpiSnapshot.objects.filter(kpi=key, period_kind=period, segment_kind=segment or "",
-                                              period_start__in=starts):
-            figures[(row.period_start, row.segment)] = snapshot_figures(kpi, row)
-    segments = sorted({seg for (_, seg) in figures}) if segment else [""]
-    series = []
-    for p in periods:
-        for seg in segments:
-            current, prior = figures.get((p.start, seg)), figures.get((p.previous().start, seg))
-            value = kpi.value(*current[:2]) if current else None
-            uncertainty = kpi_uncertainty(kpi=kpi, current=current, previous=prior,
-                                          min_sample_size=settings.min_sample_size)
-            # Too few to judge: no target status, so targets never fire on it.
-            target, status = kpi_status(kpi=kpi, value=None if uncertainty["small_sample"] else value,
-                                        targets=settings.targets)
-            series.append({
-                "period_start": p.start, "period_end": p.end - timedelta(days=1), "value": value,
-                "numerator": current[0] if current else None, "denominator": current[1] if current else None,
-                "previous_value": kpi.value(*prior[:2]) if prior else None,
-                "target": target, "status": status, "segment": seg if segment else None, **uncertainty,
-            })
-    return series
+    periods_shown = periods_between(period, start, end)
+    current, previous, comparisons = _comparison_figures(kpis=[kpi], kind=period, periods=periods_shown,
+                                                         segment=segment, settings=settings, today=_today(today))
+    segments = sorted({seg for (_, _, seg) in current} | {seg for (_, _, seg) in previous}) if segment else [""]
+    return [_point(kpi=kpi, comparison=comparisons[(key, p.start)], current=current.get((key, p.start, seg)),
+                   prior=previous.get((key, p.start, seg)), settings=settings, segment=seg if segment else None)
+            for p in periods_shown for seg in segments]
+
+
+def kpi_comparisons(*, keys: list[str], period: Period, settings=None, today: date | None = None) -> dict[str, dict]:
+    """``kpi_comparison`` of several KPIs for one period, by key, in a constant number of
+    queries (one for the snapshots, one per distinct previous span)."""
+    from kpis.services import kpi_settings_get
+
+    settings = settings or kpi_settings_get()
+    kpis = [KPIS[key] for key in keys if key in KPIS]
+    current, previous, comparisons = _comparison_figures(kpis=kpis, kind=period.kind, periods=[period], segment=None,
+                                                         settings=settings, today=_today(today))
+    found = {}
+    for kpi in kpis:
+        now, prior = current.get((kpi.key, period.start, "")), previous.get((kpi.key, period.start, ""))
+        point = _point(kpi=kpi, comparison=comparisons[(kpi.key, period.start)], current=now, prior=prior,
+                       settings=settings, segment=None)
+        change = None if point["value"] is None or point["previous_value"] is None else point["value"] - point["previous_value"]
+        found[kpi.key] = {**point, "key": kpi.key, "label": point["comparison"], "change": change,
+                          "current_label": comparisons[(kpi.key, period.start)].current_label,
+                          "direction": kpi_direction(kpi=kpi, targets=settings.targets),
+                          "figures": now, "previous_figures": prior}
+    return found
+
+
+def kpi_comparison(*, key: str, period: Period, settings=None, today: date | None = None) -> dict:
+    """A KPI's value for ``period`` against the like-for-like previous value — the digest's
+    (and every page's) one comparison: ``value``, ``previous_value``, the previous span
+    ``previous_start`` – ``previous_end`` (included), ``period_complete``, ``label`` ("Dec 1–5
+    vs Nov 1–5", or "Nov 2025 vs Oct 2025" for a period that has ended), ``change``, the
+    target status, the uncertainty of ``kpi_uncertainty`` computed on those same figures,
+    and the ``figures`` / ``previous_figures`` (numerator, denominator, *extras) themselves."""
+    return kpi_comparisons(keys=[key], period=period, settings=settings, today=today)[key]
 
 
 def data_days() -> tuple[date, date] | None:
@@ -137,41 +270,46 @@ def data_days() -> tuple[date, date] | None:
 
 
 
-def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None) -> list[dict]:
-    """One card per KPI for the period of kind ``period`` containing ``anchor``: value,
-    previous period's value, change, target status, the 95% interval and whether the change
-    is significant (``kpi_uncertainty``) and the last ``count`` periods' values for a
-    sparkline. One query for every KPI."""
+def dashboard_cards(*, period: str, anchor: date, count: int = 12, settings=None, today: date | None = None) -> list[dict]:
+    """One card per KPI for the period of kind ``period`` containing ``anchor``: value, the
+    value it is compared with (``kpi_comparison``: like for like while the period is under
+    way, "Dec 1–5 vs Nov 1–5"), change, target status, the 95% interval and whether the
+    change is significant (``kpi_uncertainty``, on those same figures) and the last
+    ``count`` periods' values for a sparkline, the last marked ``partial`` while under way.
+    One query for every KPI's snapshots, plus one per previous span that is not a whole
+    period (every additive KPI at once; a live one per family aggregated per period)."""
     from kpis.periods import period_of
     from kpis.services import kpi_settings_get
 
     settings = settings or kpi_settings_get()
-    periods = [period_of(period, anchor)]
-    while len(periods) < count:
-        periods.insert(0, periods[0].previous())
-    rows = KpiSnapshot.objects.filter(period_kind=period, segment_kind="", period_start__gte=periods[0].start,
-                                      period_start__lte=periods[-1].start)
-    snapshots = {(row.kpi, row.period_start): row for row in rows}
+    shown = [period_of(period, anchor)]
+    while len(shown) < count:
+        shown.insert(0, shown[0].previous())
+    kpis = sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key))
+    current, previous, comparisons = _comparison_figures(kpis=kpis, kind=period, periods=shown, segment=None,
+                                                         settings=settings, today=_today(today))
     cards = []
-    for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
-        current = snapshots.get((kpi.key, periods[-1].start))
-        previous = snapshots.get((kpi.key, periods[-2].start)) if count > 1 else None
-        value = current.value if current else None
-        before = previous.value if previous else None
-        uncertainty = kpi_uncertainty(kpi=kpi, current=snapshot_figures(kpi, current),
-                                      previous=snapshot_figures(kpi, previous), min_sample_size=settings.min_sample_size)
-        # Too few to judge: no target status, so targets never fire on it.
-        target, status = kpi_status(kpi=kpi, value=None if uncertainty["small_sample"] else value,
-                                    targets=settings.targets)
+    for kpi in kpis:
+        comparison = comparisons[(kpi.key, shown[-1].start)]
+        figures, prior = current.get((kpi.key, shown[-1].start, "")), previous.get((kpi.key, shown[-1].start, ""))
+        point = _point(kpi=kpi, comparison=comparison, current=figures, prior=prior if count > 1 else None,
+                       settings=settings, segment=None)
+        value, before = point["value"], point["previous_value"]
+        spark = []
+        for p in shown:
+            found = current.get((kpi.key, p.start, ""))
+            spark.append((p.start.isoformat(), kpi.value(*found[:2]) if found else None))
         cards.append({
             "kpi": kpi, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
             "supported": period in kpi.period_kinds, "value": value, "previous": before,
             "change": None if value is None or before is None else value - before,
-            "target": target, "status": status, **uncertainty,
-            "spark": [(p.start.isoformat(), getattr(snapshots.get((kpi.key, p.start)), "value", None)) for p in periods],
+            "target": point["target"], "status": point["status"], **{name: point[name] for name in UNCERTAINTY},
+            "period_complete": comparison.complete, "comparison": comparison.label,
+            "current_label": comparison.current_label,
+            "previous_start": point["previous_start"], "previous_end": point["previous_end"],
+            "spark": spark, "partial": not comparison.complete,
         })
     return cards
-
 
 
 # --- Social (kpis.md #9) -------------------------------------------------------------------

@@ -9,9 +9,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kpis import periods as kpi_periods
 from kpis import selectors
 from kpis.forms import KpiSettingsForm
 from kpis.models import KpiRecompute
@@ -32,27 +32,37 @@ class PeriodForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
     def clean(self):
         data = super().clean()
         data["period"] = data.get("period") or "month"
-        data["date"] = data.get("date") or timezone.localdate()
+        data["date"] = data.get("date") or self.today
         if data["period"] == RANGE:
-            data["end"] = data.get("end") or timezone.localdate()
+            data["end"] = data.get("end") or self.today
             data["start"] = data.get("start") or data["end"] - timedelta(days=29)
             if data["start"] > data["end"]:
                 self.add_error("start", "The first day must be on or before the last.")
         return data
 
 
+def _today(request) -> date:
+    """Today in the workspace's time zone (``kpis.periods.local_today``, the clock of the
+    like-for-like comparisons): the default period is the one it falls in."""
+    return kpi_periods.local_today(request.tenant.time_zone)
+
+
 def _period_form(request) -> tuple[PeriodForm, dict]:
-    form = PeriodForm(request.GET or None)
+    today = _today(request)
+    form = PeriodForm(request.GET or None, today=today)
     if form.is_bound and form.is_valid():
         return form, form.cleaned_data
-    today = timezone.localdate()
     fallback = {"period": "month", "date": today, "start": today - timedelta(days=29), "end": today}
     if form.is_bound:  # invalid: say why, and show the current month meanwhile
         return form, fallback
-    return PeriodForm(initial=fallback), fallback
+    return PeriodForm(initial=fallback, today=today), fallback
 
 
 @member_required
@@ -66,14 +76,20 @@ def dashboard(request):
     else:
         cards = dashboard_cards(period=query["period"], anchor=query["date"])
         for card in cards:
-            card["chart"] = LineChart(dict(card["spark"]), height="48px", points=False, discrete=True,
-                                      library={"plugins": {"legend": {"display": False}, "tooltip": {"enabled": True}},
-                                               "scales": {"x": {"display": False}, "y": {"display": False}}})
+            card["chart"] = LineChart(
+                partial_lines(card["spark"], name=card["kpi"].label, partial=card["partial"],
+                              partial_name=f"{card['current_label']} (to date)"),
+                height="48px", points=False, discrete=True,
+                library={"plugins": {"legend": {"display": False}, "tooltip": {"enabled": True}},
+                         "scales": {"x": {"display": False}, "y": {"display": False}}})
         title = period_of(query["period"], query["date"]).label
     freshness = _freshness(request, keys=list(KPIS), kind=query["period"], segment_kind="",
                            **_sparkline_span(query["period"], query["date"]))
+    # Every card of one period shares its comparison (revenue KPIs may differ: whole months).
+    comparison = next((card for card in cards if card["supported"]), None)
     return render(request, "kpis/dashboard.html", {
-        "form": form, "query": query, "cards": cards, "title": title, **workspace_setup_counts(), **freshness})
+        "form": form, "query": query, "cards": cards, "title": title, "comparison": comparison,
+        **workspace_setup_counts(), **freshness})
 
 
 def _range_cards(start: date, end: date) -> list[dict]:
@@ -85,7 +101,10 @@ def _range_cards(start: date, end: date) -> list[dict]:
                       "value": entry["value"], "previous": entry["previous_value"],
                       "change": None if entry["value"] is None or entry["previous_value"] is None
                       else entry["value"] - entry["previous_value"],
-                      "target": entry["target"], "status": entry["status"], "spark": [],
+                      "target": entry["target"], "status": entry["status"], "spark": [], "partial": False,
+                      "period_complete": entry["period_complete"], "comparison": entry["comparison"],
+                      "current_label": _current_label(entry),
+                      "previous_start": entry["previous_start"], "previous_end": entry["previous_end"],
                       **{name: entry[name] for name in UNCERTAINTY}})
     return cards
 
@@ -121,8 +140,11 @@ def kpi_detail(request, key):
         breakdowns.append({"segment": SEGMENTS[segment], "rows": rows,
                            "chart": ColumnChart({row["label"]: round(row["value"], 2) for row in rows[:20]},
                                                 height="220px") if rows else None})
-    trend_chart = LineChart({row["period_start"].isoformat(): None if row["value"] is None else round(row["value"], 2)
-                             for row in trend}, height="280px", suffix=kpi.unit if kpi.unit == "%" else "")
+    points = [(row["period_start"].isoformat(), None if row["value"] is None else round(row["value"], 2))
+              for row in trend]
+    trend_chart = LineChart(partial_lines(points, name=kpi.label, partial=not latest["period_complete"],
+                                          partial_name=f"{_current_label(latest)} (to date)"),
+                            height="280px", suffix=kpi.unit if kpi.unit == "%" else "")
     return render(request, "kpis/kpi.html", {
         "kpi": kpi, "form": form, "query": query, "kind": kind, "trend": list(reversed(trend)), "latest": latest,
         "trend_chart": trend_chart, "breakdowns": breakdowns, "settings": settings.as_params(),
@@ -133,6 +155,29 @@ def kpi_detail(request, key):
     })
 
 
+
+
+# The period under way, drawn apart on every trend: dashed, with diamond points, in the
+# first series' colour (Chartkick's first default colour), named "Dec 1–5 (to date)" in
+# the legend. Plain Chart.js dataset options passed through Chartkick's per-series
+# ``dataset``: no script of ours runs on the page.
+PARTIAL_DATASET = {"borderDash": [6, 4], "borderColor": "#3366CC", "backgroundColor": "#3366CC",
+                   "pointStyle": "rectRot", "pointRadius": 5, "pointHoverRadius": 6}
+
+
+def partial_lines(points: list[tuple[str, float | None]], *, name: str, partial: bool, partial_name: str) -> list[dict]:
+    """Chartkick series for a trend whose last point may be a period still under way: the
+    complete periods as one solid line and, when ``partial``, the last segment (from the
+    last complete period to the one under way) as a dashed one named ``partial_name``."""
+    if not partial or not points:
+        return [{"name": name, "data": dict(points)}]
+    return [{"name": name, "data": dict(points[:-1])},
+            {"name": partial_name, "data": dict(points[-2:]), "dataset": PARTIAL_DATASET}]
+
+
+def _current_label(point: dict) -> str:
+    """"Dec 1–5" of "Dec 1–5 vs Nov 1–5"."""
+    return point["comparison"].split(" vs ")[0]
 
 
 # --- Recompute now, computed-at and the KPI settings page ---------------------------------
@@ -292,12 +337,19 @@ def _page_context(request) -> tuple[Period, dict]:
                     "periods": list(PERIOD_LABELS.items())}
 
 
-def _line(series_by_name: dict[str, list[dict]], *, missing=None, **options) -> LineChart:
+def _line(series_by_name: dict[str, list[dict]], *, missing=None, plain=(), **options) -> LineChart:
     """One line per named series of kpi_series entries (``missing`` where a period has no
-    value: None leaves a gap); a legend only for several lines."""
-    data = [{"name": name, "data": {row["period_start"].isoformat(): missing if row["value"] is None
-                                    else round(row["value"], 2) for row in series}}
-            for name, series in series_by_name.items()]
+    value: None leaves a gap), the period under way dashed (``partial_lines``) except for
+    the ``plain`` ones (marks such as spike alerts); periods not begun yet are left out
+    (no value yet, not a value of ``missing``). A legend only for several lines."""
+    data = []
+    for name, series in series_by_name.items():
+        begun = [row for row in series if row["period_complete"] or row["previous_start"] is not None]
+        points = [(row["period_start"].isoformat(), missing if row["value"] is None else round(row["value"], 2))
+                  for row in begun]
+        partial = name not in plain and bool(begun) and not begun[-1]["period_complete"]
+        data += partial_lines(points, name=name, partial=partial,
+                              partial_name=f"{name} · {_current_label(begun[-1]) if begun else ''} (to date)")
     return LineChart(data, height="280px", curve=False, legend="bottom" if len(data) > 1 else False, **options)
 
 
@@ -329,7 +381,7 @@ def active_users(request):
         **context, "figures": figures, "kpis": KPIS,
         "users_chart": _line(users) if users else None,
         "stickiness_chart": _line({"Stickiness": series["stickiness"]}, suffix="%") if "stickiness" in series else None,
-        "cohorts": selectors.signup_cohorts(since=since, until=period.end, today=timezone.localdate()),
+        "cohorts": selectors.signup_cohorts(since=since, until=period.end, today=_today(request)),
         "cohorts_since": since,
     })
 
@@ -344,6 +396,6 @@ def social(request):
         lines["Spike alert"] = [row for row in figures["volume"] if row["period_start"] in spikes]
     return render(request, "kpis/social.html", {
         # A day without mentions had a volume of 0; a day without mentions has no sentiment.
-        **context, "figures": figures, "kpis": KPIS, "volume_chart": _line(lines, missing=0),
+        **context, "figures": figures, "kpis": KPIS, "volume_chart": _line(lines, missing=0, plain=("Spike alert",)),
         "sentiment_chart": _line({"Net sentiment": figures["sentiment"]}, library={"spanGaps": True}),
     })

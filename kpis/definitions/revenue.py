@@ -8,6 +8,9 @@ class RevenueRetention(Kpi):
     dataset, datasets, segments = "revenue", ("customers",), ("plan",)
     rollup = "period"
     period_kinds = ("month", "quarter", "year")
+    # MRR is a monthly figure: a month under way holds its whole month's MRR, so it compares
+    # with the whole previous month (a quarter under way with as many whole months).
+    comparison_unit = "month"
     # R and its movements, so pages can show the breakdown.
     extra_columns = ("start_mrr", "upsell", "cross_sell", "downgrades", "cancellations")
     # NRR and GRR share one query (run once per recompute): it returns R as numerator and

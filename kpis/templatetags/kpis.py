@@ -88,3 +88,15 @@ def kpi_interval(point, unit):
         return f"{low:+.1f} to {high:+.1f}".replace("-", "−")
     suffix = {"%": "%", "hours": " h"}.get(unit, "")
     return f"{low:,.1f}–{high:,.1f}{suffix}"
+
+
+@register.filter
+def cut_comparison(label):
+    """"Dec 1–5" of the comparison label "Dec 1–5 vs Nov 1–5"."""
+    return (label or "").split(" vs ")[0]
+
+
+@register.filter
+def previous_span(label):
+    """"Nov 1–5" of the comparison label "Dec 1–5 vs Nov 1–5"."""
+    return (label or "").partition(" vs ")[2]
