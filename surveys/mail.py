@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from surveys.models import SCORE_RANGES, OutboxEmail, QuestionKind, Survey, SurveyKind, SurveySettings
+from tenants.mail import MailCategory, mail_categorise, mail_category, mail_kept_in_outbox
 
 # Placeholders rendered into the templates and replaced per recipient. The token is
 # URL-safe base64 and the date is plain text, so they need no escaping; the greeting
@@ -174,7 +175,7 @@ class InvitationEmail:
         message.attach_alternative(body, "text/html")
         # Read by OutboxBackend to link the kept copy to its invitation.
         message.invitation_id = invitation.pk
-        return message
+        return mail_categorise(message, MailCategory.SURVEY)
 
     def build_raw(self) -> None:
         """Pre-build the MIME bytes with placeholders (see ``raw``)."""
@@ -247,9 +248,15 @@ def invitation_email_prepare(*, survey: Survey, reminder: bool = False,
 
 class OutboxBackend(BaseEmailBackend):
     """Delivers through ``settings.EMAIL_DELIVERY_BACKEND`` (none: keep only) and keeps a
-    copy of every email sent from a workspace as an ``OutboxEmail`` row, so local and demo
-    runs have a mailbox with working links (the Outbox page). Any code sending mail —
-    survey invitations, account emails — goes through it unchanged."""
+    copy of the survey and digest mail a workspace sends as an ``OutboxEmail`` row, so
+    local and demo runs have a mailbox with working links (the Outbox page, team leads
+    only).
+
+    Account emails (password resets, team invitations, sign-in links: see tenants.mail)
+    and any message nobody categorised are never kept: they go to their recipient only,
+    through the delivery backend, or — when there is none (local runs without
+    ``EMAIL_URL``) — through ``settings.ACCOUNT_EMAIL_FALLBACK_BACKEND`` (the console of
+    the process sending them, by default), never into the shared Outbox."""
 
     def __init__(self, fail_silently=False, **kwargs):
         super().__init__(fail_silently=fail_silently)
@@ -258,38 +265,60 @@ class OutboxBackend(BaseEmailBackend):
             # No workspace, so no Outbox to keep it in: printed rather than lost.
             delivery = "django.core.mail.backends.console.EmailBackend"
         self.delivery = get_connection(delivery, fail_silently=fail_silently, **kwargs) if delivery else None
+        # Opened on the first private message only: most batches are survey mail.
+        self._private = None
+        self._kwargs = kwargs
+
+    def _private_backend(self):
+        if self.delivery is not None:
+            return self.delivery
+        if self._private is None:
+            self._private = get_connection(settings.ACCOUNT_EMAIL_FALLBACK_BACKEND, fail_silently=self.fail_silently,
+                                           **self._kwargs)
+        return self._private
 
     def open(self):
         return self.delivery.open() if self.delivery is not None else False
 
     def close(self):
-        if self.delivery is not None:
-            self.delivery.close()
+        for backend in (self.delivery, self._private):
+            if backend is not None:
+                backend.close()
 
     def send_messages(self, email_messages):
         messages = [m for m in email_messages if m.recipients()]
         if not messages:
             return 0
-        sent = self.delivery.send_messages(messages) if self.delivery is not None else len(messages)
-        # A delivery backend failing silently reports fewer sent without saying which:
-        # keep copies only when every message went.
-        if sent == len(messages):
-            outbox_keep(messages=messages)
+        kept = [m for m in messages if mail_kept_in_outbox(m)]
+        private = [m for m in messages if not mail_kept_in_outbox(m)]
+        sent = 0
+        if private:
+            sent += self._private_backend().send_messages(private) or 0
+        if kept:
+            delivered = self.delivery.send_messages(kept) if self.delivery is not None else len(kept)
+            # A delivery backend failing silently reports fewer sent without saying
+            # which: keep copies only when every message went.
+            if delivered == len(kept):
+                outbox_keep(messages=kept)
+            sent += delivered or 0
         return sent
 
 
 def outbox_keep(*, messages: list[EmailMultiAlternatives]) -> None:
-    """Store copies of sent messages in the current workspace's Outbox (the table exists
-    in workspace schemas only: mail sent from the public site is not kept)."""
+    """Store copies of sent survey and digest messages in the current workspace's Outbox
+    (the table exists in workspace schemas only: mail sent from the public site is not
+    kept). Anything else is refused here too, whoever calls this."""
     if not settings.EMAIL_OUTBOX or connection.schema_name == get_public_schema_name():
         return
     rows = []
     for message in messages:
+        if not mail_kept_in_outbox(message):
+            continue
         html_part = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
         headers = {k: v for k, v in message.extra_headers.items()}
         if message.reply_to:
             headers["Reply-To"] = ", ".join(message.reply_to)
         rows.append(OutboxEmail(to=", ".join([*message.to, *message.cc])[:1000], from_email=message.from_email[:400],
                                 subject=message.subject[:500], text=message.body, html=html_part, headers=headers,
-                                invitation_id=getattr(message, "invitation_id", None)))
+                                category=mail_category(message), invitation_id=getattr(message, "invitation_id", None)))
     OutboxEmail.objects.bulk_create(rows)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from tenants.mail import MailCategory
+
 
 def invitation_token() -> str:
     """192 bits from the OS's CSPRNG, URL-safe (32 characters): unguessable."""
@@ -309,9 +311,13 @@ class Answer(models.Model):
 
 
 class OutboxEmail(models.Model):
-    """A copy of every email the workspace sent, kept when ``EMAIL_OUTBOX`` is on (local
-    and demo runs, where it is the only mailbox): the Outbox page shows them rendered."""
+    """A copy of a survey or digest email the workspace sent, kept when ``EMAIL_OUTBOX``
+    is on (local and demo runs, where it is the only mailbox): the Outbox page shows them
+    rendered to team leads. Account emails are never stored (see tenants.mail)."""
 
+    # Only OUTBOX_CATEGORIES are ever written; the choices name them all so a row's
+    # category reads the same as the message's.
+    category = models.CharField(max_length=10, choices=MailCategory.choices)
     to = models.CharField(max_length=1000)
     from_email = models.CharField(max_length=400)
     subject = models.CharField(max_length=500)

@@ -3,6 +3,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from surveys.models import Campaign, Invitation, InvitationStatus, OutboxEmail, Refusal, Suppression, Survey
+from tenants.mail import OUTBOX_CATEGORIES
 
 STATUS_ORDER = [s.value for s in InvitationStatus]
 
@@ -48,8 +49,14 @@ def refusal_list(*, survey: Survey, source: str = "", campaign: int | None = Non
     return refusals
 
 
+def outbox_emails() -> QuerySet:
+    """The Outbox's emails: survey and digest mail only. Account emails are never stored
+    (tenants.mail); this filter keeps any that ever were out of every Outbox page too."""
+    return OutboxEmail.objects.filter(category__in=OUTBOX_CATEGORIES)
+
+
 def outbox_list() -> QuerySet:
-    return OutboxEmail.objects.select_related("invitation__survey").defer("html", "text").order_by("-sent_at", "-id")
+    return outbox_emails().select_related("invitation__survey").defer("html", "text").order_by("-sent_at", "-id")
 
 
 def suppression_list() -> QuerySet:

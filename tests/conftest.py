@@ -95,6 +95,29 @@ def committed_workspace(transactional_db):
         workspace_delete(workspace=ws)
 
 
+@pytest.fixture
+def outbox_only(settings):
+    """The local default without a mail server: survey mail kept in the Outbox and
+    delivered nowhere; account mail goes to ACCOUNT_EMAIL_FALLBACK_BACKEND (locmem in
+    tests: ``django.core.mail.outbox``), never to the Outbox."""
+    settings.EMAIL_BACKEND = "surveys.mail.OutboxBackend"
+    settings.EMAIL_DELIVERY_BACKEND = None
+    settings.EMAIL_OUTBOX = True
+
+
+@pytest.fixture
+def eager_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """Celery tasks run in the test process when sent, as the worker would run them (same
+    schema, same code). Tasks are sent on commit, which the test's rolled-back transaction
+    never reaches: wrap the requests in ``with eager_tasks(execute=True):`` (this is
+    pytest-django's django_capture_on_commit_callbacks)."""
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+    return django_capture_on_commit_callbacks
+
+
 # ---------------------------------------------------------------- real services
 
 def _free_port() -> int:

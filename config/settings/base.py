@@ -166,6 +166,14 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
 EMAIL_OUTBOX = env.bool("EMAIL_OUTBOX", default=False)
 OUTBOX_BACKEND = "surveys.mail.OutboxBackend"
+# Account emails (password resets, team invitations) are never kept in the Outbox: they
+# hold a credential of their recipient, and the Outbox is shared. Through the Outbox
+# backend they go to the delivery backend above; when there is none (local runs without
+# EMAIL_URL) they go here instead: printed on the console of the process sending them
+# (the Celery worker's, in `pulse.py up`'s output). `...filebased.EmailBackend` with
+# EMAIL_FILE_PATH writes them to files instead.
+ACCOUNT_EMAIL_FALLBACK_BACKEND = env("ACCOUNT_EMAIL_FALLBACK_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 if EMAIL_OUTBOX:
     EMAIL_BACKEND = OUTBOX_BACKEND
 

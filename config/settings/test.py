@@ -28,6 +28,9 @@ CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
 EMAIL_OUTBOX = True
 EMAIL_DELIVERY_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 EMAIL_BACKEND = OUTBOX_BACKEND  # noqa: F405
+# Tests that keep mail in the Outbox only (no delivery) read account emails from
+# django.core.mail.outbox: their recipient's mailbox, not the workspace's Outbox.
+ACCOUNT_EMAIL_FALLBACK_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

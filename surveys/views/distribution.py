@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from surveys import selectors_distribution as selectors
 from surveys.forms_distribution import InvitationFilterForm, SendForm, SuppressionAddForm
-from surveys.models import Campaign, OutboxEmail, Suppression, Survey
+from surveys.models import Campaign, Suppression, Survey
 from surveys.services.invitations import (audience_customer_options, campaign_create, invitations_screen, suppression_add,
                                           suppression_remove, unsubscribe as unsubscribe_service)
 from tenants.accounts.decorators import agent_required, team_lead_required
@@ -113,7 +113,9 @@ def campaign(request, pk, campaign_pk):
     })
 
 
-@agent_required
+# The Outbox is a team lead's page: the mail it shows names customers and carries their
+# answer and unsubscribe links (account emails are never in it at all: tenants.mail).
+@team_lead_required
 def outbox(request):
     page = Paginator(selectors.outbox_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "surveys/distribution/outbox.html", {"page": page})
@@ -126,19 +128,19 @@ def _here(request, content: str) -> str:
     return content.replace(connection.tenant.url, f"{request.scheme}://{request.get_host()}")
 
 
-@agent_required
+@team_lead_required
 def outbox_email(request, email_pk):
-    email = get_object_or_404(OutboxEmail.objects.select_related("invitation__survey"), pk=email_pk)
+    email = get_object_or_404(selectors.outbox_emails().select_related("invitation__survey"), pk=email_pk)
     return render(request, "surveys/distribution/outbox_email.html", {"email": email, "text": _here(request, email.text)})
 
 
-@agent_required
+@team_lead_required
 @xframe_options_sameorigin
 def outbox_email_html(request, email_pk):
     """The HTML part of a kept email, for the detail page's sandboxed iframe. ``<base
     target="_top">`` makes its links open in the window, not inside the frame, so the
     score buttons and the unsubscribe link work as they would in a mail client."""
-    email = get_object_or_404(OutboxEmail, pk=email_pk)
+    email = get_object_or_404(selectors.outbox_emails(), pk=email_pk)
     body = _here(request, email.html) if email.html else "<pre>(This email has no HTML part.)</pre>"
     head = '<base target="_top">'
     body = body.replace("<head>", f"<head>{head}", 1) if "<head>" in body else head + body

@@ -1,5 +1,6 @@
 """Rendering and sending the account emails (always from a Celery worker, never from a
-request: SMTP is a slow external call)."""
+request: SMTP is a slow external call). They are categorised ``account``: delivered to
+their recipient only, never kept in the workspace's Outbox (tenants.mail)."""
 import zoneinfo
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tenants.accounts.models import Invitation, User
+from tenants.mail import MailCategory, mail_categorise
 
 
 def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
@@ -24,6 +26,8 @@ def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
         html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
     message.attach_alternative(html, "text/html")
+    # Its link is a credential of the recipient: never kept in the shared Outbox.
+    mail_categorise(message, MailCategory.ACCOUNT)
     message.send()
 
 

@@ -4,7 +4,6 @@ import re
 import zoneinfo
 from datetime import timedelta
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -18,14 +17,6 @@ from tests.ingestion.factories import CustomerFactory
 from tests.surveys.factories import InvitationFactory, survey_make
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def outbox_only(settings):
-    """The local default: every email kept in the Outbox, none delivered."""
-    settings.EMAIL_BACKEND = "surveys.mail.OutboxBackend"
-    settings.EMAIL_DELIVERY_BACKEND = None
-    settings.EMAIL_OUTBOX = True
 
 
 def test_send_a_pasted_list_through_the_confirmation(workspace):
@@ -135,18 +126,23 @@ def test_roles(workspace, make_member):
     with tenant_context(workspace):
         survey = survey_make("nps")
         campaign = Campaign.objects.create(survey=survey, name="c", scheduled_at=timezone.now())
-        email = OutboxEmail.objects.create(to="a@x.test", from_email="f@x.test", subject="s", text="t", html="<p>h</p>")
+        email = OutboxEmail.objects.create(category="survey", to="a@x.test", from_email="f@x.test", subject="s", text="t",
+                                           html="<p>h</p>")
     agent, viewer = host_client(workspace, make_member("agent")), host_client(workspace, make_member("viewer"))
-    agent_pages = [f"/surveys/{survey.pk}/invitations/", f"/surveys/{survey.pk}/campaigns/{campaign.pk}/", "/outbox/",
-                   f"/outbox/{email.pk}/", f"/outbox/{email.pk}/html"]
-    lead_pages = [f"/surveys/{survey.pk}/send/", "/surveys/suppressions/"]
+    agent_pages = [f"/surveys/{survey.pk}/invitations/", f"/surveys/{survey.pk}/campaigns/{campaign.pk}/"]
+    # The Outbox is the team lead's (issue #15: agents read account emails there).
+    lead_pages = [f"/surveys/{survey.pk}/send/", "/surveys/suppressions/", "/outbox/", f"/outbox/{email.pk}/",
+                  f"/outbox/{email.pk}/html"]
     for url in agent_pages:
         assert agent.get(url).status_code == 200, url
         response = viewer.get(url)
         assert response.status_code == 403 and "It needs the <strong>agent</strong> role." in response.content.decode(), url
     for url in lead_pages:
-        response = agent.get(url)
-        assert response.status_code == 403 and "It needs the <strong>team lead</strong> role." in response.content.decode(), url
+        for client in (agent, viewer):
+            response = client.get(url)
+            assert response.status_code == 403, url
+            assert "It needs the <strong>team lead</strong> role." in response.content.decode(), url
+        assert host_client(workspace, workspace.lead).get(url).status_code == 200, url
     anonymous = host_client(workspace)
     assert anonymous.get("/outbox/")["Location"] == "/sign-in/?next=/outbox/"
 
@@ -158,8 +154,8 @@ def test_outbox_pages_show_the_email_with_working_links(workspace, outbox_only, 
         assert invitations_send_due() == 1
         invitation = Invitation.objects.get()
         email = OutboxEmail.objects.get()
-    assert invitation.status == "sent" and email.invitation_id == invitation.pk
-    client = host_client(workspace, make_member("agent"))
+    assert invitation.status == "sent" and email.invitation_id == invitation.pk and email.category == "survey"
+    client = host_client(workspace, workspace.lead)
     listing = client.get("/outbox/").content.decode()
     assert f'<a href="/outbox/{email.pk}/">How likely are you to recommend Acme?</a>' in listing
     assert "Lou &lt;b&gt;" in listing and "Loop NPS</a> (sent)" in listing
@@ -209,7 +205,7 @@ def test_unsubscribe_page_get_and_one_click_post(workspace):
 def test_tokens_and_outbox_are_per_workspace(workspace, other_workspace):
     with tenant_context(workspace):
         invitation = InvitationFactory(survey=survey_make("nps"), email="iso@x.test")
-        email = OutboxEmail.objects.create(to="a@x.test", from_email="f@x.test", subject="s", text="t")
+        email = OutboxEmail.objects.create(category="survey", to="a@x.test", from_email="f@x.test", subject="s", text="t")
     assert host_client(other_workspace).get(f"/u/{invitation.token}").status_code == 404
     assert host_client(other_workspace, other_workspace.lead).get(f"/outbox/{email.pk}/").status_code == 404
     with tenant_context(workspace):
