@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 
 from tenants.forms import FindWorkspaceForm, SignupForm, form_add_errors
 from tenants.health import health_report
+from tenants.ratelimits import rate_limit
 from tenants.selectors import workspace_get_by_slug
 from tenants.services import workspace_create
 
@@ -31,6 +32,7 @@ def _workspace_origin(request, workspace) -> str:
     return f"{scheme}://{workspace.domain_name}{'' if port == default_port else f':{port}'}"
 
 
+@rate_limit(group="public.sign-up", rate_setting="ACCOUNT_SIGN_UP_RATE", what="sign-ups")
 def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -247,10 +247,17 @@ LOGGING = {
 # Surveys' public link: answers accepted per client address and survey ("30/10m": 30 per
 # 10 minutes); empty turns the limit off (the answer benchmark's 50 clients share one IP).
 SURVEY_PUBLIC_RATE = env("SURVEY_PUBLIC_RATE", default="30/10m")
+# Account forms, POSTs per client address (tenants/ratelimits.py; empty: no limit): the
+# sign-in of a workspace (password guessing across many emails, which the per-email
+# lockout does not see), the public sign-up (workspaces are schemas: costly to create)
+# and the password-reset request (each one emails a member).
+ACCOUNT_SIGN_IN_RATE = env("ACCOUNT_SIGN_IN_RATE", default="30/10m")
+ACCOUNT_SIGN_UP_RATE = env("ACCOUNT_SIGN_UP_RATE", default="10/h")
+ACCOUNT_PASSWORD_RESET_RATE = env("ACCOUNT_PASSWORD_RESET_RATE", default="10/h")
 # Trusted reverse proxies in front of the app (each appends to X-Forwarded-For): the
-# client address for that limit is read that many entries from the right. 0: the
-# connection's address (no proxy).
-SURVEY_PUBLIC_PROXY_HOPS = env.int("SURVEY_PUBLIC_PROXY_HOPS", default=0)
+# client address of every rate limit is read that many entries from the right. 0: the
+# connection's address (no proxy). SURVEY_PUBLIC_PROXY_HOPS is its former name.
+PROXY_HOPS = env.int("PROXY_HOPS", default=env.int("SURVEY_PUBLIC_PROXY_HOPS", default=0))
 # A refused form on the public survey pages (blocked cookies) gets a page asking to
 # reload; other pages keep Django's own.
 CSRF_FAILURE_VIEW = "surveys.views.answering.csrf_failure"

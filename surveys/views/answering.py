@@ -34,6 +34,7 @@ from surveys.services.answering import (
     survey_for_public_id,
     survey_questions,
 )
+from tenants.ratelimits import client_address
 
 BROWSER_COOKIE_SALT = "surveys.public.browser-key"
 BROWSER_COOKIE_AGE = 365 * 24 * 3600
@@ -147,20 +148,6 @@ def _cookie_name(survey: Survey) -> str:
 def _browser_key(request, survey: Survey) -> str | None:
     """The browser's key for this survey from its signed cookie; None if absent or tampered."""
     return request.get_signed_cookie(_cookie_name(survey), default=None, salt=BROWSER_COOKIE_SALT)
-
-
-def client_address(group, request) -> str:
-    """The customer's address. Behind ``SURVEY_PUBLIC_PROXY_HOPS`` trusted proxies it is the
-    address the outermost of them saw (that many entries from the right of
-    X-Forwarded-For; anything further left is whatever the client claimed); without
-    proxies, the connection's. Behind a proxy the connection's address is the proxy's, and
-    every customer would share one limit."""
-    hops = getattr(settings, "SURVEY_PUBLIC_PROXY_HOPS", 0)
-    if hops:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _rate_limited(request, survey: Survey) -> bool:

@@ -1,8 +1,11 @@
+import hashlib
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
-from tenants.accounts.models import ROLE_DESCRIPTIONS, Role
+from tenants.accounts.models import ROLE_DESCRIPTIONS, Role, email_normalise
+from tenants.ratelimits import client_address
 
 MAX_FAILED_SIGN_INS = 10
 LOCKOUT_SECONDS = 15 * 60
@@ -21,8 +24,12 @@ class SignInForm(AuthenticationForm):
     }
 
     def _throttle_key(self) -> str:
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return f"signin-failures:{(self.data.get('username') or '').lower()}:{ip}"
+        # The address normalised exactly as the sign-in looks it up (clean_username): any
+        # spelling that signs in as a member counts against that member's one counter.
+        # Hashed, so a key stays short and safe whatever was typed.
+        ip = client_address(None, self.request) if self.request else ""
+        email = hashlib.sha256(email_normalise(self.data.get("username")).encode("utf-8", "surrogatepass")).hexdigest()
+        return f"signin-failures:{email}:{ip}"
 
     def clean(self):
         key = self._throttle_key()
@@ -36,7 +43,7 @@ class SignInForm(AuthenticationForm):
             raise
 
     def clean_username(self):
-        return self.cleaned_data["username"].lower()
+        return email_normalise(self.cleaned_data["username"])
 
 
 class EmailForm(forms.Form):

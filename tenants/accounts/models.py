@@ -26,6 +26,15 @@ def role_at_least(role: str, minimum: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[minimum]
 
 
+def email_normalise(value: str | None) -> str:
+    """An email address as members are stored and looked up: surrounding whitespace
+    (spaces, tabs, line breaks — what a form field strips) removed, then lower-cased
+    (``create_user`` stores addresses lower-cased and sign-in looks them up exactly).
+    Counters keyed by an address (the sign-in lockout) use it too, so ' Lead@x.test' and
+    '\tlead@x.test' count as the one member they sign in as."""
+    return (value or "").strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 

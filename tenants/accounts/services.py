@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from tenants.accounts.models import ApiKey, Invitation, Role, User
+from tenants.accounts.models import ApiKey, Invitation, Role, User, email_normalise
 from tenants.tasking import enqueue
 
 API_KEY_PREFIX = "pulse"
@@ -49,7 +49,7 @@ def invitation_from_token(token: str) -> Invitation | None:
 @transaction.atomic
 def invitation_create(*, email: str, role: str, invited_by: User) -> Invitation:
     """Invite ``email`` with ``role``; inviting again renews the link and the role."""
-    email = (email or "").strip().lower()
+    email = email_normalise(email)
     try:
         validate_email(email)
     except ValidationError:
@@ -134,7 +134,7 @@ def user_set_active(*, user: User, active: bool) -> User:
 def password_reset_request(*, email: str) -> None:
     """Email a reset link if ``email`` belongs to an active member. Says nothing either way,
     so the form cannot be used to find out who is a member."""
-    user = User.objects.filter(email=(email or "").strip().lower(), is_active=True).first()
+    user = User.objects.filter(email=email_normalise(email), is_active=True).first()
     if user is not None and user.has_usable_password():
         from tenants.accounts.tasks import password_reset_send_email
 

@@ -4,6 +4,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from tenants.accounts import selectors, services
@@ -11,8 +12,16 @@ from tenants.accounts.decorators import member_required, team_lead_required
 from tenants.accounts.forms import AcceptInvitationForm, ApiKeyForm, EmailForm, InviteForm, RoleForm, SignInForm
 from tenants.accounts.models import ApiKey, Invitation, Role, User
 from tenants.forms import action_report, form_add_errors, form_apply
+from tenants.ratelimits import rate_limit
 
 
+# Per client address, before any form work (no password hashed, no email queued).
+sign_in_rate_limit = rate_limit(group="accounts.sign-in", rate_setting="ACCOUNT_SIGN_IN_RATE", what="sign-in attempts")
+password_reset_rate_limit = rate_limit(group="accounts.password-reset", rate_setting="ACCOUNT_PASSWORD_RESET_RATE",
+                                       what="password-reset requests")
+
+
+@method_decorator(sign_in_rate_limit, name="dispatch")
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/sign_in.html"
@@ -36,6 +45,7 @@ def handoff(request):
     return redirect("dashboard")
 
 
+@password_reset_rate_limit
 def password_reset(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -290,7 +290,7 @@ def test_public_submissions_are_rate_limited_per_client_with_a_friendly_429(work
 
 def test_behind_a_proxy_the_limit_is_per_forwarded_client(workspace, link, settings):
     settings.SURVEY_PUBLIC_RATE = "2/10m"
-    settings.SURVEY_PUBLIC_PROXY_HOPS = 1
+    settings.PROXY_HOPS = 1
 
     def post(forwarded):
         return host_client(workspace).post(f"/p/{link.public_id}", {"q1": "5"}, REMOTE_ADDR="10.9.9.9",
