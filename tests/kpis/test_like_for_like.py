@@ -17,40 +17,13 @@ from kpis.selectors import dashboard_cards, kpi_comparison
 from kpis.services import kpi_settings_get, kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, host_client, wait_until
-from tests.kpis.helpers import customer
+from tests.kpis.helpers import LIKE_FOR_LIKE_ANSWERS as ANSWERS
+from tests.kpis.helpers import LIKE_FOR_LIKE_CUSTOMERS as CUSTOMERS
+from tests.kpis.helpers import LIKE_FOR_LIKE_MENTIONS as MENTIONS
 
 DEC_5 = date(2025, 12, 5)
 
 
-def mention(external_id, posted_at):
-    return {"external_id": external_id, "platform": "twitter", "posted_at": posted_at, "text": "about us",
-            "sentiment": "positive"}
-
-
-def csat(prefix, day, positive, negative):
-    """``positive`` answers of 5 and ``negative`` of 2, all on ``day``."""
-    scores = [5] * positive + [2] * negative
-    return [{"external_id": f"{prefix}{i}", "kind": "csat", "score": str(score), "responded_at": f"{day}T10:00"}
-            for i, score in enumerate(scores)]
-
-
-# Own-brand mentions: Nov 1–5 has 6 (the last at 23:30 local on Nov 5), Nov 6 00:30 local
-# one more (outside Nov 1–5), Nov 20 forty: November 47. Dec 1–5: 9.
-MENTIONS = ([mention("n1", "2025-11-01T09:00"), mention("n2", "2025-11-01T18:00"), mention("n3", "2025-11-03T12:00"),
-             mention("n4", "2025-11-05T08:00"), mention("n5", "2025-11-05T20:00"), mention("n6", "2025-11-05T23:30"),
-             mention("n7", "2025-11-06T00:30")]
-            + [mention(f"m{i}", "2025-11-20T12:00") for i in range(40)]
-            + [mention(f"d{i}", "2025-12-02T12:00") for i in range(4)]
-            + [mention(f"e{i}", "2025-12-05T09:00") for i in range(5)])
-# CSAT: Nov 1–5 4 positive of 10 (40%); Nov 20 30 of 30: November 34 of 40 (85%). Dec 1–5
-# 8 of 10 (80%).
-ANSWERS = (csat("a", "2025-11-02", 2, 3) + csat("b", "2025-11-04", 2, 3) + csat("c", "2025-11-20", 30, 0)
-           + csat("d", "2025-12-03", 8, 2))
-# Customer retention ((E − N) / S): a, b, c signed up in October; b churns Nov 3, c Nov 20;
-# d signs up Nov 2, e Nov 21, f Dec 2.
-CUSTOMERS = [customer("a", "2025-10-01T10:00"), customer("b", "2025-10-01T10:00", churned_at="2025-11-03T10:00"),
-             customer("c", "2025-10-01T10:00", churned_at="2025-11-20T10:00"), customer("d", "2025-11-02T10:00"),
-             customer("e", "2025-11-21T10:00"), customer("f", "2025-12-02T10:00")]
 DECEMBER = {"period": "month", "start": "2025-12-01", "end": "2025-12-31"}
 
 
@@ -227,3 +200,14 @@ def test_a_recompute_in_the_worker_then_the_api_compares_like_for_like(committed
     assert compared(mentions) == (9, 6, "2025-11-01", "2025-11-05", False, "Dec 1–5 vs Nov 1–5")
     [rate] = series(workspace, "csat")
     assert compared(rate) == (80.0, 40.0, "2025-11-01", "2025-11-05", False, "Dec 1–5 vs Nov 1–5")
+
+
+def test_the_openapi_schema_declares_every_field_of_a_series_point(loaded, today):
+    from kpis.api import SeriesPointSerializer
+
+    [point] = series(loaded, "csat")
+    assert set(point) == set(SeriesPointSerializer().fields)
+    schema = api_key_client(loaded, Role.VIEWER).get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    fields = schema["components"]["schemas"]["SeriesPoint"]["properties"]
+    assert {"previous_start", "previous_end", "period_complete", "comparison"} <= set(fields)
+    assert "like for like" in fields["previous_value"]["description"]

@@ -13,11 +13,32 @@ Rules for every KPI:
 
 - Periods are half-open local-date ranges `[start, end)` in the workspace's time zone: day,
   ISO week (Monday), month, quarter, year, or a custom range (API `period=range`, computed
-  live). Every value comes with the previous period of equal length.
+  live). Every value comes with the previous period's value, compared like for like (below).
 - A period whose denominator is empty has **no value** (`null`, "no data"), never 0.
 - Rows tied to a test customer (`is_test = true`) are left out: conversations, events,
   revenue and responses of that customer, and the customer itself.
 - Settings in force (Settings → KPIs) are shown beside every value on the KPI pages.
+
+Like-for-like comparisons (`kpis/periods.py` `comparison_of`, `kpis/selectors.py`
+`kpi_comparison`; dashboard, every KPI page, the support, active users and social pages,
+the API series points):
+
+- "Today" is the workspace's local date (its time zone). A period that has ended is
+  compared with the **whole previous period** ("Nov 2025 vs Oct 2025").
+- A period still under way is **period-to-date**: its k elapsed days (first day to today,
+  included) are compared with the **same k days of the previous period**, capped at that
+  period's end: on 5 December, Dec 1–5 vs Nov 1–5; on 30 March, Mar 1–30 vs Feb 1–28; a
+  week, quarter, year or custom range alike. The pages say so ("Dec 1–5 vs Nov 1–5") and
+  draw the period under way dashed on every trend, named "Dec 1–5 (to date)".
+- API series points: `previous_value` is the value over `previous_start` – `previous_end`
+  (included) — that like-for-like span; `period_complete` is false while the period runs;
+  `comparison` is the label. A period not begun has nothing to compare (`previous_*` null).
+- KPIs summed from day aggregates sum their day snapshots over the previous span; KPIs
+  aggregated per period (states at its bounds) are computed live over it. KPIs of monthly
+  figures (NRR, GRR: monthly MRR) count whole elapsed months: December to date compares
+  with the whole of November.
+- The interval and significance of the change (below) are judged on the same
+  like-for-like figures.
 
 Uncertainty (`kpis/stats.py`; cards, KPI pages and API series points):
 
@@ -82,6 +103,14 @@ def interval_doc(kpi: Kpi) -> str:
     return " ".join((hook.__doc__ or "").split()).split(". ")[0].rstrip(".").replace("``", "`")
 
 
+def under_way_doc(kpi: Kpi) -> str:
+    """How a KPI's period under way finds its like-for-like previous value."""
+    if kpi.comparison_unit == "month":
+        return "as many whole months of the previous period (monthly figures)"
+    how = "its day snapshots summed" if kpi.rollup == "sum" else "computed live over that span"
+    return f"the same elapsed days of the previous period ({how})"
+
+
 def kpi_docs() -> str:
     parts = [HEADER]
     for kpi in sorted(KPIS.values(), key=lambda kpi: contract_order(kpi.key)):
@@ -93,7 +122,8 @@ def kpi_docs() -> str:
             f"## {kpi.label} (`{kpi.key}`)\n\n{kpi.formula}\n\n"
             f"- Unit: {kpi.unit}; better when {kpi.direction}\n"
             f"- Inputs: {inputs}\n- Segments: {segments}\n- Periods: {periods}, and custom ranges\n"
-            f"- Longer periods: {how}\n- 95% interval: {interval_doc(kpi)}\n")
+            f"- Longer periods: {how}\n- A period under way compares with: {under_way_doc(kpi)}\n"
+            f"- 95% interval: {interval_doc(kpi)}\n")
     parts.append(READINGS)
     return "\n".join(parts)
 
