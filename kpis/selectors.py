@@ -474,14 +474,35 @@ def kpi_drilldown_csv(*, kpi: Kpi, since: date, until: date, segment: str | None
 
 # --- Support efficiency, active users and social pages (issue #4) ----------------------------
 
-def period_values(*, key: str, period: Period, segment: str | None = None, settings=None) -> dict[str, dict]:
+def period_values(*, key: str, period: Period, segment: str | None = None, settings=None,
+                  today: date | None = None) -> dict[str, dict]:
     """``kpi_series`` for one period (from snapshots, or live for a custom range), by segment
     value ('' without a segment); {} when the KPI is not registered."""
-    if key not in KPIS:
-        return {}
-    rows = kpi_series(key=key, period=period.kind, start=period.start, end=period.end, segment=segment,
-                      settings=settings)
-    return {row["segment"] or "": row for row in rows}
+    return period_values_many(keys=[key], period=period, segment=segment, settings=settings, today=today).get(key, {})
+
+
+def period_values_many(*, keys, period: Period, segment: str | None = None, settings=None,
+                       today: date | None = None) -> dict[str, dict[str, dict]]:
+    """``period_values`` of several KPIs at once, by key then segment value: one query for
+    their snapshots and one for the like-for-like previous span while the period is under
+    way, whatever the number of KPIs (live per KPI for a custom range). KPIs not registered
+    are left out."""
+    from kpis.services import kpi_settings_get
+
+    settings = settings or kpi_settings_get()
+    kpis = [KPIS[key] for key in keys if key in KPIS]
+    current, previous, comparisons = _comparison_figures(kpis=kpis, kind=period.kind, periods=[period], segment=segment,
+                                                         settings=settings, today=_today(today))
+    found: dict[str, dict[str, dict]] = {}
+    for kpi in kpis:
+        segments = ({seg for (key, _, seg) in current if key == kpi.key}
+                    | {seg for (key, _, seg) in previous if key == kpi.key}) if segment else {""}
+        found[kpi.key] = {seg: _point(kpi=kpi, comparison=comparisons[(kpi.key, period.start)],
+                                      current=current.get((kpi.key, period.start, seg)),
+                                      prior=previous.get((kpi.key, period.start, seg)), settings=settings,
+                                      segment=seg if segment else None)
+                          for seg in sorted(segments)}
+    return found
 
 
 # Hours to resolve (conversations resolved in the period) and to first response
@@ -529,7 +550,7 @@ SUPPORT_KPIS = ("conversation_abandonment_rate", "mean_time_to_resolution", "fir
                 "first_contact_resolution", "sla_attainment", "csat")
 
 
-def support_efficiency(*, period: Period, settings=None) -> dict:
+def support_efficiency(*, period: Period, settings=None, today: date | None = None) -> dict:
     """The support efficiency page for one period: each support KPI's value (with the
     previous period's), abandonment by channel and by channel kind, and one row per agent
     (conversations, resolved, MTTR, FRT, FCR, SLA, CSAT) from snapshots (live for a
@@ -537,8 +558,10 @@ def support_efficiency(*, period: Period, settings=None) -> dict:
     from kpis.services import kpi_settings_get
 
     settings = settings or kpi_settings_get()
-    totals = {key: period_values(key=key, period=period, settings=settings).get("") for key in SUPPORT_KPIS}
-    by_agent = {key: period_values(key=key, period=period, segment="agent", settings=settings) for key in SUPPORT_KPIS}
+    whole = period_values_many(keys=SUPPORT_KPIS, period=period, settings=settings, today=today)
+    totals = {key: whole.get(key, {}).get("") for key in SUPPORT_KPIS}
+    per_agent = period_values_many(keys=SUPPORT_KPIS, period=period, segment="agent", settings=settings, today=today)
+    by_agent = {key: per_agent.get(key, {}) for key in SUPPORT_KPIS}
     hours = support_hours(since=period.start, until=period.end, settings=settings)
     agents = sorted({agent for rows in by_agent.values() for agent in rows} | (set(hours) - {None}))
     rows = []
@@ -555,9 +578,9 @@ def support_efficiency(*, period: Period, settings=None) -> dict:
         "totals": totals, "hours": hours.get(None, {}), "agents": rows, "conversations": conversations,
         "per_agent": conversations / len(staffed) if conversations and staffed else None,
         "by_channel": period_values(key="conversation_abandonment_rate", period=period, segment="channel",
-                                    settings=settings),
+                                    settings=settings, today=today),
         "by_channel_kind": period_values(key="conversation_abandonment_rate", period=period, segment="channel_kind",
-                                         settings=settings),
+                                         settings=settings, today=today),
     }
 
 
@@ -571,7 +594,7 @@ ACTIVE_USER_KPIS = ("dau", "wau", "mau", "stickiness")
 RETENTION_KPIS = ("retention_d1", "retention_d7", "retention_d30")
 
 
-def active_users(*, period: Period, settings=None) -> dict:
+def active_users(*, period: Period, settings=None, today: date | None = None) -> dict:
     """DAU, WAU, MAU, stickiness and D1/D7/D30 retention for ``period`` (with the previous
     period's values) and DAU/WAU/MAU/stickiness per day (week, month) across it, from
     snapshots. A KPI not registered in this workspace's build is left out (no data)."""
@@ -579,10 +602,10 @@ def active_users(*, period: Period, settings=None) -> dict:
 
     settings = settings or kpi_settings_get()
     kind = chart_kind(period)
+    values = period_values_many(keys=(*ACTIVE_USER_KPIS, *RETENTION_KPIS), period=period, settings=settings, today=today)
     return {
-        "values": {key: period_values(key=key, period=period, settings=settings).get("")
-                   for key in (*ACTIVE_USER_KPIS, *RETENTION_KPIS)},
-        "series": {key: kpi_series(key=key, period=kind, start=period.start, end=period.end, settings=settings)
+        "values": {key: values.get(key, {}).get("") for key in (*ACTIVE_USER_KPIS, *RETENTION_KPIS)},
+        "series": {key: kpi_series(key=key, period=kind, start=period.start, end=period.end, settings=settings, today=today)
                    for key in ACTIVE_USER_KPIS if key in KPIS},
         "chart_kind": kind,
     }
@@ -676,7 +699,10 @@ def social_latest_mentions(*, since: date, until: date, limit: int = 20):
                 .order_by("-posted_at", "external_id")[:limit])
 
 
-def social_page(*, period: Period, settings=None) -> dict:
+SOCIAL_KPIS = ("social_mention_volume", "social_net_sentiment", "social_share_of_voice")
+
+
+def social_page(*, period: Period, settings=None, today: date | None = None) -> dict:
     """The social page for one period: mention volume, net sentiment and share of voice
     (with the previous period's values) and mention volume per day (week, month) from
     snapshots, brands with reach and sentiment, spike alerts and the latest mentions."""
@@ -684,14 +710,14 @@ def social_page(*, period: Period, settings=None) -> dict:
 
     settings = settings or kpi_settings_get()
     kind = chart_kind(period)
+    values = period_values_many(keys=SOCIAL_KPIS, period=period, settings=settings, today=today)
     brands = social_brands(since=period.start, until=period.end)
     return {
-        "values": {key: period_values(key=key, period=period, settings=settings).get("")
-                   for key in ("social_mention_volume", "social_net_sentiment", "social_share_of_voice")},
+        "values": {key: values.get(key, {}).get("") for key in SOCIAL_KPIS},
         "volume": kpi_series(key="social_mention_volume", period=kind, start=period.start, end=period.end,
-                             settings=settings),
+                             settings=settings, today=today),
         "sentiment": kpi_series(key="social_net_sentiment", period=kind, start=period.start, end=period.end,
-                                settings=settings),
+                                settings=settings, today=today),
         "chart_kind": kind, "brands": brands, "own": next((b for b in brands if b["brand"] == ""), None),
         "spikes": social_spikes(since=period.start, until=period.end),
         "latest": social_latest_mentions(since=period.start, until=period.end),

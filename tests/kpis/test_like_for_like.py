@@ -211,3 +211,18 @@ def test_the_openapi_schema_declares_every_field_of_a_series_point(loaded, today
     fields = schema["components"]["schemas"]["SeriesPoint"]["properties"]
     assert {"previous_start", "previous_end", "period_complete", "comparison"} <= set(fields)
     assert "like for like" in fields["previous_value"]["description"]
+
+
+def test_the_support_page_reads_the_previous_span_in_a_constant_number_of_queries(loaded, today):
+    from kpis.selectors import support_efficiency
+
+    with tenant_context(loaded):
+        settings = kpi_settings_get()
+        with CaptureQueriesContext(connection) as ended:
+            support_efficiency(period=period_of("month", DEC_5), settings=settings, today=date(2026, 1, 10))
+        with CaptureQueriesContext(connection) as under_way:
+            found = support_efficiency(period=period_of("month", DEC_5), settings=settings, today=DEC_5)
+    # Snapshots of the six support KPIs, whole and per agent, abandonment by channel and by
+    # channel kind (4), the live hours (1); under way, one previous-span query per those 4.
+    assert (len(ended), len(under_way)) == (5, 9)
+    assert (found["totals"]["csat"]["previous_value"], found["totals"]["csat"]["comparison"]) == (40.0, "Dec 1–5 vs Nov 1–5")
