@@ -48,6 +48,14 @@ class ResponseSerializer(serializers.Serializer):
     comment = serializers.CharField(source="response.comment")
     followup = serializers.CharField(source="response.followup")
     survey_version = serializers.IntegerField(source="response.survey_version")
+    counted = serializers.BooleanField(help_text="Whether the response counts in scores and KPIs (false: held for "
+                                                 "review as a likely link scanner's, or rejected)")
+    review = serializers.ChoiceField(source="response.review", choices=Response.Review.values,
+                                     help_text="'' (a person's answer), pending (held for a team lead's review), "
+                                               "accepted or rejected")
+    review_reasons = serializers.ListField(source="response.review_reasons", child=serializers.CharField(),
+                                           help_text="Why the submission was held: early_hit, burst, honeypot, "
+                                                     "head_request, scanner_user_agent, no_dwell, early_submit")
     answers = serializers.DictField(help_text="Answer per question key: a number (scores), a string (single choice, "
                                                "text), a list (multiple choice) or null (not answered)")
 
@@ -73,6 +81,7 @@ class SurveyResponsesView(GenericAPIView):
         page = self.paginate_queryset(queryset)
         rows = reports.responses_rows(survey=survey, queryset=Response.objects.filter(pk__in=[r.pk for r in page])
                                       .order_by("-responded_at", "-pk"))
-        data = [{"response": response, "answers": answers, "band": reports.band_of(kind, response.score)}
+        data = [{"response": response, "answers": answers, "band": reports.band_of(kind, response.score),
+                 "counted": response.review in Response.COUNTED_REVIEWS}
                 for response, answers in rows]
         return self.get_paginated_response(ResponseSerializer(data, many=True).data)

@@ -205,6 +205,7 @@ def invitation_email_prepare(*, survey: Survey, reminder: bool = False,
     base = workspace.url
     answer_url = base + reverse("surveys:answer", args=[TOKEN])
     unsubscribe_url = base + reverse("surveys:unsubscribe", args=[TOKEN])
+    probe_url = base + reverse("surveys:answer_probe", args=[TOKEN])
     questions = list(survey.questions.all())
     question = score_question(survey, questions)
     scores = None
@@ -227,6 +228,7 @@ def invitation_email_prepare(*, survey: Survey, reminder: bool = False,
         "workspace": workspace, "survey": survey, "reminder": reminder, "subject": subject,
         "intro": survey.email_intro.strip() or DEFAULT_INTROS[survey.kind].format(**names),
         "greeting": GREETING, "expires": EXPIRES, "answer_url": answer_url, "unsubscribe_url": unsubscribe_url,
+        "probe_url": probe_url,
         "scores": scores, "brand_color": survey_settings.brand_color, "brand_text": _text_color_on(survey_settings.brand_color),
         "logo_url": logo_url, "sender": sender,
     }

@@ -68,6 +68,9 @@ class SurveySettings(models.Model):
     # Only conversations resolved after this moment trigger an invitation: switching the
     # trigger on must not email everyone whose year-old conversation is in the next import.
     csat_trigger_since = models.DateTimeField(null=True, blank=True)
+    # Link scanners (Safe Links, Proofpoint, Mimecast…) fetch an email's links the moment it
+    # is delivered: a survey page opened or submitted this soon after sending is flagged.
+    scanner_window_seconds = models.PositiveSmallIntegerField(default=30)
     updated_at = models.DateTimeField(auto_now=True)
 
     @classmethod
@@ -192,6 +195,16 @@ class Invitation(models.Model):
     reminder_status = models.CharField(max_length=8, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # What the survey link saw before anything was confirmed (surveys.services.scanner):
+    # the first score clicked by what looked like a person (a signal, never an answer),
+    # the hits, and every bot reason seen (early_hit, burst, honeypot, head_request,
+    # scanner_user_agent).
+    provisional_score = models.SmallIntegerField(null=True, blank=True)
+    first_hit_at = models.DateTimeField(null=True, blank=True)
+    last_hit_at = models.DateTimeField(null=True, blank=True)
+    last_hit_score = models.SmallIntegerField(null=True, blank=True)
+    honeypot_at = models.DateTimeField(null=True, blank=True)
+    bot_reasons = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -249,9 +262,30 @@ class Suppression(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class ResponseQuerySet(models.QuerySet):
+    def counted(self):
+        """The responses that count in scores and KPIs: not held for review, not rejected."""
+        return self.filter(review__in=Response.COUNTED_REVIEWS)
+
+    def held(self):
+        return self.filter(review=Response.Review.PENDING)
+
+
 class Response(models.Model):
     """One respondent's answers to one survey: through an invitation (at most one response
-    each) or through the public link (at most one per browser)."""
+    each) or through the public link (at most one per browser).
+
+    ``review``: a submission that looked like a link scanner's (surveys.services.scanner)
+    is kept but held (``pending``) until a team lead accepts or rejects it; only '' and
+    ``accepted`` count in scores and KPIs (the KPI SQL repeats ``COUNTED_REVIEWS``)."""
+
+    class Review(models.TextChoices):
+        NONE = "", "Counted"
+        PENDING = "pending", "Held for review"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    COUNTED_REVIEWS = ("", "accepted")
 
     class Source(models.TextChoices):
         EMAIL = "email", "Email"
@@ -285,6 +319,12 @@ class Response(models.Model):
     followup_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     followup_note = models.TextField(blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)
+    review = models.CharField(max_length=8, choices=Review.choices, blank=True, default="")
+    review_reasons = models.JSONField(default=list, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-responded_at"]
@@ -292,6 +332,7 @@ class Response(models.Model):
             models.Index(fields=["survey", "responded_at"], name="response_survey_time"),
             models.Index(fields=["responded_at"], name="response_time"),
             models.Index(fields=["survey", "followup"], name="response_followup", condition=Q(followup="open")),
+            models.Index(fields=["responded_at"], name="response_held", condition=Q(review="pending")),
         ]
         constraints = [
             models.UniqueConstraint(fields=["survey", "browser_key"], condition=~Q(browser_key=""), name="response_browser"),

@@ -46,6 +46,7 @@ def delivery_summary(*, survey: Survey) -> dict:
         completed=Count("id", filter=Q(completed_at__isnull=False)),
         followups_open=Count("id", filter=Q(followup=Response.FollowUp.OPEN)),
         followups_done=Count("id", filter=Q(followup=Response.FollowUp.DONE)),
+        held=Count("id", filter=Q(review=Response.Review.PENDING)),
         first=Min("responded_at"), last=Max("responded_at"))
     return {
         "statuses": [(status, label, statuses.get(status, 0)) for status, label in InvitationStatus.choices],
@@ -72,7 +73,8 @@ def score_summary(*, survey: Survey, responses: QuerySet | None = None) -> Score
     kind = survey_score_kind(survey)
     if not kind:
         return None
-    queryset = (responses if responses is not None else survey.responses.all()).filter(score__isnull=False)
+    # Held and rejected responses are in no score, as in the KPIs.
+    queryset = (responses if responses is not None else survey.responses.all()).counted().filter(score__isnull=False)
     aggregates = {band: Count("id", filter=Q(score__gte=low, score__lte=high)) for band, (low, high) in BANDS[kind].items()}
     figures = queryset.aggregate(total=Count("id"), score_sum=Sum("score"), **aggregates)
     total = figures["total"]
@@ -93,17 +95,21 @@ def question_summaries(*, survey: Survey) -> list[dict]:
     options with counts, in the scale's order; for free text the number of answers and the
     latest five). Three queries whatever the number of questions."""
     questions = list(survey.questions.all())
-    answered = dict(Answer.objects.filter(question__survey=survey).values_list("question").annotate(n=Count("id"))
+    # Held and rejected responses' answers are left out, as from the scores.
+    counted = Q(question__survey=survey, response__review__in=Response.COUNTED_REVIEWS)
+    answered = dict(Answer.objects.filter(counted).values_list("question").annotate(n=Count("id"))
                     .order_by())
     scores: dict[int, dict[int, int]] = {}
-    for question_id, score, n in (Answer.objects.filter(question__survey=survey, score__isnull=False)
+    for question_id, score, n in (Answer.objects.filter(counted, score__isnull=False)
                                   .values_list("question", "score").annotate(n=Count("id")).order_by()):
         scores.setdefault(question_id, {})[score] = n
     with connection.cursor() as cursor:
         # Multiple-choice answers are JSON lists: one row per chosen option.
         cursor.execute("""
             SELECT a.question_id, choice, count(*) FROM surveys_answer a
-            JOIN surveys_question q ON q.id = a.question_id, jsonb_array_elements_text(a.choices) AS choice
+            JOIN surveys_question q ON q.id = a.question_id
+            JOIN surveys_response p ON p.id = a.response_id AND p.review IN ('', 'accepted'),
+            jsonb_array_elements_text(a.choices) AS choice
             WHERE q.survey_id = %s GROUP BY 1, 2""", [survey.pk])
         chosen: dict[int, dict[str, int]] = {}
         for question_id, choice, n in cursor.fetchall():
@@ -117,7 +123,8 @@ def question_summaries(*, survey: Survey) -> list[dict]:
                 SELECT question_id, text, answered_at, response_id FROM (
                   SELECT a.question_id, a.text, a.answered_at, a.response_id,
                          row_number() OVER (PARTITION BY a.question_id ORDER BY a.answered_at DESC) AS n
-                  FROM surveys_answer a WHERE a.question_id = ANY(%s) AND a.text <> '') latest
+                  FROM surveys_answer a JOIN surveys_response p ON p.id = a.response_id AND p.review IN ('', 'accepted')
+                  WHERE a.question_id = ANY(%s) AND a.text <> '') latest
                 WHERE n <= 5 ORDER BY question_id, answered_at DESC""", [text_ids])
             for question_id, text, answered_at, response_id in cursor.fetchall():
                 texts.setdefault(question_id, []).append({"text": text, "answered_at": answered_at,

@@ -1,13 +1,35 @@
 import time
+from datetime import timedelta
 
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 
-def host_client(workspace, user=None) -> Client:
-    """A test client that talks to ``workspace``'s host, optionally signed in as ``user``."""
-    client = Client(HTTP_HOST=workspace.domain_name)
+BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+class BrowserClient(Client):
+    """A test client that behaves like a person's browser on the survey pages: it sends a
+    browser's User-Agent, and a survey (or unsubscribe) form it posts carries the stamp of a page shown a
+    few seconds before (what a person who read the page sends), unless the test gives its
+    own ``shown``. Without these the scanner protection would hold every test answer."""
+
+    def post(self, path, data=None, *args, **kwargs):
+        if path.startswith("/u/") and data is None:
+            data = {}
+        if path.startswith(("/s/", "/p/", "/u/")) and isinstance(data, dict) and "shown" not in data:
+            from surveys.services.scanner import shown_stamp
+
+            data = {**data, "shown": shown_stamp(reasons=[], now=timezone.now() - timedelta(seconds=5))}
+        return super().post(path, data, *args, **kwargs)
+
+
+def host_client(workspace, user=None, user_agent: str = BROWSER_AGENT) -> Client:
+    """A test client that talks to ``workspace``'s host like a browser, optionally signed
+    in as ``user``."""
+    client = BrowserClient(HTTP_HOST=workspace.domain_name, HTTP_USER_AGENT=user_agent)
     if user is not None:
         with tenant_context(workspace):
             client.force_login(user)

@@ -247,6 +247,10 @@ LOGGING = {
 # Surveys' public link: answers accepted per client address and survey ("30/10m": 30 per
 # 10 minutes); empty turns the limit off (the answer benchmark's 50 clients share one IP).
 SURVEY_PUBLIC_RATE = env("SURVEY_PUBLIC_RATE", default="30/10m")
+# Scanner protection (surveys/services/scanner.py): a survey form sent back sooner than
+# this many seconds after its page was shown was not read by a person, and is held for a
+# team lead's review. The delivery window is per workspace (Survey settings).
+SURVEY_MIN_DWELL_SECONDS = env.float("SURVEY_MIN_DWELL_SECONDS", default=1.5)
 # Account forms, POSTs per client address (tenants/ratelimits.py; empty: no limit): the
 # sign-in of a workspace (password guessing across many emails, which the per-email
 # lockout does not see), the public sign-up (workspaces are schemas: costly to create)

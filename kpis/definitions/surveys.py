@@ -17,9 +17,11 @@ SURVEY_SEGMENT_KEYS = ("survey", "channel", "agent")
 # The NPS / CSAT answers given to Pulse surveys (any question of that kind, so a custom
 # survey's NPS question counts too), at the response's responded_at: when its first answer
 # arrived, which later edits do not move.
+# Answers held for review (a submission that looked like a link scanner's) or rejected
+# count nowhere: only Response.COUNTED_REVIEWS ('' and 'accepted') are read.
 ANSWERS = """surveys_answer a
         JOIN surveys_question q ON q.id = a.question_id AND q.kind = '{kind}'
-        JOIN surveys_response p ON p.id = a.response_id"""
+        JOIN surveys_response p ON p.id = a.response_id AND p.review IN ('', 'accepted')"""
 
 
 def _response_rows(kind: str, segment, band: str) -> str:

@@ -46,6 +46,14 @@ FOLLOWUP_BANDS = {kind: range(SCORE_BANDS[kind][band][0], SCORE_BANDS[kind][band
                   for kind, band in FOLLOW_UP_BANDS.items()}
 
 
+class HeldSubmission(Exception):
+    """A suspect submission that would overwrite an answer that counts: nothing stored."""
+
+    def __init__(self, reasons):
+        super().__init__(", ".join(reasons))
+        self.reasons = list(reasons)
+
+
 @dataclass(frozen=True)
 class Unavailable:
     """Why a survey link cannot be answered: the HTTP status and what the customer reads."""
@@ -222,20 +230,22 @@ def _followup(*, kind: str, score: int | None, current: str, assigned: bool) -> 
 
 # One statement for a first answer: the response row, its answers, the invitation marked
 # responded (unsubscribed stays so: B's lists rely on it; the answer shows in responded_at
-# and the response) and the KPI day to recompute. An existing response is only locked
+# and the response) and the KPI day to recompute. A held answer (a link scanner's, by the
+# look of it) leaves the invitation unanswered: reminders still go to the person, and the
+# response rate does not count it. An existing response is only locked
 # (the DO UPDATE takes the row lock) and returned: the caller then edits it.
 _UPSERT = """
     WITH r AS (
         INSERT INTO surveys_response AS r (
             id, survey_id, invitation_id, source, browser_key, customer_external_id, email, channel, agent,
             survey_version, score, score_kind, comment, responded_at, updated_at, completed_at,
-            followup, followup_note
+            followup, followup_note, review, review_reasons
         ) VALUES (%(id)s, %(survey)s, %(invitation)s, %(source)s, %(browser_key)s, %(customer)s, %(email)s,
                   %(channel)s, %(agent)s, %(version)s, %(score)s, %(score_kind)s, %(comment)s, %(now)s, %(now)s,
-                  %(completed_at)s, %(followup)s, '')
+                  %(completed_at)s, %(followup)s, '', %(review)s, %(review_reasons)s::jsonb)
         ON CONFLICT {target} DO UPDATE SET updated_at = EXCLUDED.updated_at
         RETURNING r.id, (r.xmax = 0) AS inserted, r.responded_at, r.completed_at, r.followup,
-                  r.followup_assignee_id IS NOT NULL AS assigned, r.channel, r.agent
+                  r.followup_assignee_id IS NOT NULL AS assigned, r.channel, r.agent, r.review
     ), answers AS (
         INSERT INTO surveys_answer (response_id, question_id, score, choices, text, answered_at)
         SELECT r.id, a.question_id, a.score, a.choices, a.text, %(now)s
@@ -245,7 +255,7 @@ _UPSERT = """
         UPDATE surveys_invitation AS i
         SET responded_at = r.responded_at,
             status = CASE WHEN i.status = 'unsubscribed' THEN i.status ELSE 'responded' END
-        FROM r WHERE r.inserted AND i.id = %(invitation)s AND i.responded_at IS NULL
+        FROM r WHERE r.inserted AND %(counted)s AND i.id = %(invitation)s AND i.responded_at IS NULL
         RETURNING i.sent_at
     ), touched_rate AS (
         -- The response rate of the day the invitation was emailed changes.
@@ -272,7 +282,8 @@ def _missing(questions, values: dict) -> dict:
 
 def response_save(*, survey: Survey, answers: dict, invitation: Invitation | None = None,
                   browser_key: str | None = None, channel: str = "", agent: str = "", complete: bool = True,
-                  questions: list[Question] | None = None, now: datetime | None = None) -> Response:
+                  questions: list[Question] | None = None, now: datetime | None = None,
+                  flag_reasons: list[str] | tuple = ()) -> Response:
     """Store ``answers`` (question key → raw value: a string, a list for multiple choice)
     as the response of ``invitation``, or of the browser ``browser_key`` on the public link.
 
@@ -281,7 +292,13 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
     whole form: required questions must then be answered (counting answers stored before)
     and ``completed_at`` is set. Raises ValidationError({question key: [message]}) and
     stores nothing when an answer is invalid. Pass ``questions`` when the caller already
-    loaded them (they must be the survey's, in order)."""
+    loaded them (they must be the survey's, in order).
+
+    ``flag_reasons`` (surveys.services.scanner): the submission looked like a link
+    scanner's. A new response is then kept but held for review (``review = pending``, in
+    no KPI); a response that counts already is not overwritten by it (raises
+    ``HeldSubmission``: a scanner re-fetching the link must not replace a person's answer).
+    A clean submission makes a held response count again."""
     if (invitation is None) == (not browser_key):
         raise ValueError("a response belongs to an invitation or to a browser key, not both or neither")
     questions = survey_questions(survey) if questions is None else questions
@@ -298,7 +315,8 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
     comment_question = next((q for q in questions if q.kind == QuestionKind.TEXT), None)
     upsert = dict(survey=survey, invitation=invitation, browser_key=browser_key, channel=channel[:CHANNEL_MAX_CHARS],
                   agent=agent[:AGENT_MAX_CHARS], cleaned=cleaned, score_question=score_question,
-                  comment_question=comment_question, complete=complete, now=now, by_key=by_key)
+                  comment_question=comment_question, complete=complete, now=now, by_key=by_key,
+                  flag_reasons=tuple(flag_reasons))
     missing_now = _missing(questions, cleaned) if complete else {}
 
     # An invitation not answered yet: its first answer is one statement, atomic by itself,
@@ -317,6 +335,14 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
                 raise ValidationError(missing_now or nothing)
             return _saved(state, survey=survey, invitation=invitation, now=now)
         response_id = state["id"]
+        counted_before = state["review"] in Response.COUNTED_REVIEWS
+        if flag_reasons and counted_before:
+            raise HeldSubmission(flag_reasons)
+        if flag_reasons:
+            review = Response.Review.REJECTED if state["review"] == Response.Review.REJECTED else Response.Review.PENDING
+        else:
+            review = Response.Review.ACCEPTED if state["review"] == Response.Review.ACCEPTED else Response.Review.NONE
+        counted_after = review in Response.COUNTED_REVIEWS
         key_of = {q.pk: q.key for q in questions}
         stored = {key_of[a.question_id]: a for a in Answer.objects.filter(response_id=response_id)
                   if a.question_id in key_of}
@@ -353,27 +379,61 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
             Answer.objects.filter(pk__in=to_delete).delete()
 
         score, score_kind, comment = _denormalised(final, score_question, comment_question)
-        followup = _followup(kind=score_kind, score=score, current=state["followup"], assigned=state["assigned"])
+        followup = (_followup(kind=score_kind, score=score, current=state["followup"], assigned=state["assigned"])
+                    if counted_after else state["followup"])
         Response.objects.filter(pk=response_id).update(
             score=score, score_kind=score_kind, comment=comment, updated_at=now, followup=followup,
-            survey_version=survey.version, completed_at=state["completed_at"] or (now if complete else None))
-        if score_changed:
+            survey_version=survey.version, completed_at=state["completed_at"] or (now if complete else None),
+            review=review, review_reasons=sorted(flag_reasons))
+        if (score_changed and (counted_before or counted_after)) or counted_before != counted_after:
             kpi_days_touch(dataset=SURVEY_RESPONSES, moments=[state["responded_at"]])
+        if counted_before != counted_after and invitation is not None:
+            # A person's answer onto a held one: the invitation is answered now.
+            invitations_mark_answered(response_ids=[response_id], answered=counted_after)
+            invitation.responded_at = state["responded_at"] if counted_after else None
 
     return Response(id=response_id, survey=survey, invitation=invitation, responded_at=state["responded_at"],
                     updated_at=now, score=score, score_kind=score_kind, comment=comment, followup=followup,
-                    channel=state["channel"], agent=state["agent"])
+                    channel=state["channel"], agent=state["agent"], review=review, review_reasons=sorted(flag_reasons))
+
+
+_MARK_ANSWERED = """
+    UPDATE surveys_invitation AS i
+    SET responded_at = r.responded_at,
+        status = CASE WHEN i.status = 'unsubscribed' THEN i.status ELSE 'responded' END
+    FROM surveys_response r
+    WHERE r.invitation_id = i.id AND r.id = ANY(%s) AND i.responded_at IS NULL
+    RETURNING i.sent_at"""
+_MARK_UNANSWERED = """
+    UPDATE surveys_invitation AS i
+    SET responded_at = NULL, status = CASE WHEN i.status = 'responded' THEN 'sent' ELSE i.status END
+    FROM surveys_response r
+    WHERE r.invitation_id = i.id AND r.id = ANY(%s) AND i.responded_at IS NOT NULL
+    RETURNING i.sent_at"""
+
+
+def invitations_mark_answered(*, response_ids: list, answered: bool) -> int:
+    """Mark the invitations of ``response_ids`` answered (their response counts now: a
+    person's answer onto a held one, a held one accepted) or unanswered again (an accepted
+    one rejected), and the response-rate days of their sending touched. Returns how many
+    invitations changed. Run it inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_ANSWERED if answered else _MARK_UNANSWERED, [list(response_ids)])
+        sent = [row[0] for row in cursor.fetchall()]
+    kpi_days_touch(dataset=SURVEY_INVITATIONS, moments=sent)
+    return len(sent)
 
 
 def _saved(state: dict, *, survey, invitation, now) -> Response:
     """The response the upsert statement inserted, with everything it wrote."""
-    if invitation is not None:
+    if invitation is not None and state["review"] in Response.COUNTED_REVIEWS:
         invitation.responded_at = now
         if invitation.status != InvitationStatus.UNSUBSCRIBED:
             invitation.status = InvitationStatus.RESPONDED
     return Response(id=state["id"], survey=survey, invitation=invitation, responded_at=state["responded_at"],
                     updated_at=now, score=state["score"], score_kind=state["score_kind"], comment=state["comment"],
-                    followup=state["followup"], channel=state["channel"], agent=state["agent"])
+                    followup=state["followup"], channel=state["channel"], agent=state["agent"],
+                    review=state["review"])
 
 
 def _denormalised(final: dict, score_question, comment_question) -> tuple[int | None, str, str]:
@@ -384,7 +444,7 @@ def _denormalised(final: dict, score_question, comment_question) -> tuple[int | 
 
 
 def _response_upsert(*, survey, invitation, browser_key, channel, agent, cleaned, score_question,
-                     comment_question, complete, now, by_key) -> dict:
+                     comment_question, complete, now, by_key, flag_reasons) -> dict:
     """Insert the response and its answers, with its fields computed from this request's
     answers (right for a new response, which has no others), or lock the existing one and
     return its state."""
@@ -396,7 +456,10 @@ def _response_upsert(*, survey, invitation, browser_key, channel, agent, cleaned
     else:
         target, source = _BY_BROWSER, Response.Source.LINK
         identity = [None, source, browser_key, "", "", channel, agent]
-    followup = _followup(kind=score_kind, score=score, current=Response.FollowUp.NONE, assigned=False)
+    # A held answer opens no follow-up: nobody should call a customer about a scanner's
+    # score (accepting it opens one, surveys.services.scanner.responses_review).
+    followup = (Response.FollowUp.NONE if flag_reasons else
+                _followup(kind=score_kind, score=score, current=Response.FollowUp.NONE, assigned=False))
     given = {key: value for key, value in cleaned.items() if not value.empty}
     rows = [{"question_id": by_key[key].pk, "score": value.score, "choices": value.choices or [], "text": value.text}
             for key, value in given.items()]
@@ -404,11 +467,14 @@ def _response_upsert(*, survey, invitation, browser_key, channel, agent, cleaned
     params.update(id=uuid.uuid4(), survey=survey.pk, version=survey.version, score=score, score_kind=score_kind,
                   comment=comment, now=now, completed_at=now if complete else None, followup=followup,
                   answers=json.dumps(rows), dataset=SURVEY_RESPONSES, rate_dataset=SURVEY_INVITATIONS, tz=_time_zone_name(),
-                  touch=any(by_key[key].kind in SCORE_KINDS for key in given))
+                  review=Response.Review.PENDING if flag_reasons else Response.Review.NONE, counted=not flag_reasons,
+                  review_reasons=json.dumps(sorted(flag_reasons)),
+                  # A held answer is in no KPI: its day needs no recompute until it is accepted.
+                  touch=not flag_reasons and any(by_key[key].kind in SCORE_KINDS for key in given))
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT.format(target=target), params)
         row = cursor.fetchone()
-    names = ["id", "inserted", "responded_at", "completed_at", "followup", "assigned", "channel", "agent"]
+    names = ["id", "inserted", "responded_at", "completed_at", "followup", "assigned", "channel", "agent", "review"]
     return {**dict(zip(names, row)), "score": score, "score_kind": score_kind, "comment": comment}
 
 

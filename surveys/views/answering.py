@@ -1,6 +1,6 @@
 """Survey pages: answering. The public pages customers use, without signing in:
-``/s/<token>`` (an invitation's link, ``?score=N`` from the email's buttons), ``/p/<id>``
-(the survey's shareable link) and its QR code.
+``/s/<token>`` (an invitation's link, ``?score=N`` from the email's buttons; ``/h`` the
+email's hidden scanner probe), ``/p/<id>`` (the survey's shareable link) and its QR code.
 
 These pages never read or write a session (a customer has none; nothing here looks at
 ``request.user`` or messages): what they remember lives in the link (the invitation
@@ -23,16 +23,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from surveys.models import Response, Survey, SurveySettings
+from surveys.models import Invitation, Response, Survey, SurveySettings
+from surveys.services import scanner
 from surveys.services.answering import (
+    TOKEN_RE,
     UNKNOWN_SURVEY,
+    HeldSubmission,
     Unavailable,
     invitation_for_token,
     response_form_values,
-    response_record_score,
     response_save,
     survey_for_public_id,
     survey_questions,
+    survey_score_question,
 )
 from tenants.ratelimits import client_address
 
@@ -48,7 +51,7 @@ REFUSED_FORM = Unavailable(403, "Please reload the survey",
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
-    # 303: after a POST (or the score link) the browser GETs the next page, so reloading
+    # 303: after a POST the browser GETs the next page, so reloading
     # it never sends the answers again.
     response = HttpResponseRedirect(url)
     response.status_code = 303
@@ -67,12 +70,13 @@ def _posted_answers(request, questions) -> dict:
             for q in questions}
 
 
-def _survey_page(request, *, survey, questions, answers, status=200, errors=None, **extra) -> HttpResponse:
+def _survey_page(request, *, survey, questions, answers, status=200, errors=None, branding=None,
+                 **extra) -> HttpResponse:
     errors = dict(errors or {})
     context = {
         "survey": survey,
         "questions": questions,
-        "branding": SurveySettings.load(),
+        "branding": branding or SurveySettings.load(),
         "answers": answers,
         "errors": {k: v for k, v in errors.items() if k != "__all__"},
         "form_errors": errors.get("__all__", []),
@@ -88,40 +92,79 @@ def _survey_page(request, *, survey, questions, answers, status=200, errors=None
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer(request, token):
+    """An invitation's survey. A GET (the email's score buttons are links) never records an
+    answer: link scanners fetch every link of an email. It shows the survey with the
+    clicked score preselected and one button, and records the click as a signal on the
+    invitation (surveys.services.scanner). The POST of that form is the answer; one that
+    looks like a scanner's is kept but held for a team lead's review."""
     found = invitation_for_token(token)
     if isinstance(found, Unavailable):
         return _unavailable(request, found)
     invitation, survey = found, found.survey
     questions = survey_questions(survey)
+    branding = SurveySettings.load()  # the page's branding and the scanner window, one read
+    window = branding.scanner_window_seconds
+    user_agent = request.headers.get("User-Agent", "")
 
     if request.method == "POST":
         answers = _posted_answers(request, questions)
+        reasons = scanner.submission_reasons(stamp=request.POST.get("shown"), user_agent=user_agent,
+                                             sent_at=invitation.sent_at, window=window)
         try:
-            response_save(survey=survey, answers=answers, invitation=invitation, questions=questions)
+            response_save(survey=survey, answers=answers, invitation=invitation, questions=questions,
+                          flag_reasons=reasons)
         except ValidationError as error:
             return _survey_page(request, survey=survey, questions=questions, answers=answers, status=400,
-                                errors=error.message_dict, edit_until=_edit_until(invitation))
+                                errors=error.message_dict, edit_until=_edit_until(invitation), branding=branding,
+                                shown=_stamp(request))
+        except HeldSubmission:
+            return _survey_page(request, survey=survey, questions=questions, answers=answers,
+                                edit_until=_edit_until(invitation), branding=branding, confirm_again=True, shown=_stamp(request))
         return _see_other(reverse("surveys:answer_thanks", args=[token]))
 
-    # The score buttons of the email are links, and a link is a GET: recording it here is
-    # what makes "one click" work in every mail client (none runs a form or script). It is
-    # idempotent: the same click again stores the same score, another score replaces it.
-    # HEAD (link checkers) records nothing. The browser is then sent to the plain address,
-    # so reloading the page never re-applies a score the customer has since changed.
-    if request.method == "GET" and "score" in request.GET:
-        try:
-            response_record_score(invitation=invitation, score=request.GET["score"], questions=questions)
-        except ValidationError as error:
-            stored = response_form_values(response_filter={"invitation": invitation}) if invitation.responded_at else {}
-            return _survey_page(request, survey=survey, questions=questions, answers=stored, status=400,
-                                errors=error.message_dict, notice="That score could not be saved",
-                                edit_until=_edit_until(invitation))
-        return _see_other(reverse("surveys:answer", args=[token]) + "?saved=1")
-
+    question = survey_score_question(questions)
+    clicked, error = _clicked_score(request, question)
+    reasons = scanner.invitation_hit(invitation=invitation, score=clicked, window=window,
+                                     reasons=scanner.request_reasons(method=request.method, user_agent=user_agent))
     answers = response_form_values(response_filter={"invitation": invitation}) if invitation.responded_at else {}
-    return _survey_page(request, survey=survey, questions=questions, answers=answers,
-                        saved_score=bool(answers) and request.GET.get("saved") == "1",
-                        edit_until=_edit_until(invitation))
+    if clicked is not None:
+        answers[question.key] = str(clicked)  # preselected: the button below confirms it
+    return _survey_page(request, survey=survey, questions=questions, answers=answers, status=400 if error else 200,
+                        errors=error, notice="That score could not be saved" if error else None,
+                        clicked_score=clicked, edit_until=_edit_until(invitation), branding=branding,
+                        shown=scanner.shown_stamp(reasons=reasons))
+
+
+def _clicked_score(request, question) -> tuple[int | None, dict | None]:
+    """The score of the email's button (``?score=N``), or the error to show for a bad one."""
+    if "score" not in request.GET:
+        return None, None
+    if question is None:
+        return None, {"__all__": ["This survey has no score question."]}
+    low, high = question.score_range
+    raw = request.GET["score"].strip()
+    if raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
+        return int(raw), None
+    return None, {question.key: [f"Choose a number from {low} to {high}."]}
+
+
+def _stamp(request) -> str:
+    return scanner.shown_stamp(reasons=scanner.request_reasons(method=request.method,
+                                                               user_agent=request.headers.get("User-Agent", "")))
+
+
+@require_http_methods(["GET", "HEAD"])
+def answer_probe(request, token):
+    """The email's hidden link: no person sees or clicks it, so whatever fetches it is a
+    machine. Recorded on the invitation; the answer page then flags a score link opened
+    right after it (``honeypot``)."""
+    if TOKEN_RE.fullmatch(token):
+        invitation = Invitation.objects.filter(token=token).only("pk").first()
+        if invitation is not None:
+            scanner.invitation_honeypot_hit(invitation=invitation)
+    response = HttpResponse(status=204)
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 def _edit_until(invitation):
@@ -175,12 +218,19 @@ def public(request, public_id):
             return response
         answers = _posted_answers(request, questions)
         new_key = key or secrets.token_urlsafe(24)
+        # A public link has no delivery time: only the request and the page's stamp judge.
+        reasons = scanner.submission_reasons(stamp=request.POST.get("shown"),
+                                             user_agent=request.headers.get("User-Agent", ""))
         try:
             response_save(survey=survey, answers=answers, browser_key=new_key, questions=questions,
-                          channel=request.GET.get("channel", ""), agent=request.GET.get("agent", ""))
+                          channel=request.GET.get("channel", ""), agent=request.GET.get("agent", ""),
+                          flag_reasons=reasons)
         except ValidationError as error:
             return _survey_page(request, survey=survey, questions=questions, answers=answers, status=400,
-                                errors=error.message_dict, editing=key is not None)
+                                errors=error.message_dict, editing=key is not None, shown=_stamp(request))
+        except HeldSubmission:
+            return _survey_page(request, survey=survey, questions=questions, answers=answers,
+                                editing=key is not None, confirm_again=True, shown=_stamp(request))
         response = _see_other(reverse("surveys:public_thanks", args=[public_id]))
         if key is None:
             # One response per browser: the key names this browser's response, HttpOnly
@@ -192,7 +242,8 @@ def public(request, public_id):
         return response
 
     answers = response_form_values(response_filter={"survey": survey, "browser_key": key}) if key else {}
-    return _survey_page(request, survey=survey, questions=questions, answers=answers, editing=bool(answers))
+    return _survey_page(request, survey=survey, questions=questions, answers=answers, editing=bool(answers),
+                        shown=_stamp(request))
 
 
 @never_cache
@@ -251,6 +302,7 @@ def csrf_failure(request, reason=""):
 urlpatterns = [
     path("s/<str:token>", answer, name="answer"),
     path("s/<str:token>/thanks", answer_thanks, name="answer_thanks"),
+    path("s/<str:token>/h", answer_probe, name="answer_probe"),
     path("p/<str:public_id>", public, name="public"),
     path("p/<str:public_id>/thanks", public_thanks, name="public_thanks"),
     path("p/<str:public_id>/qr.svg", qr, name="qr"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from surveys import selectors_distribution as selectors
 from surveys.forms_distribution import InvitationFilterForm, SendForm, SuppressionAddForm
 from surveys.models import Campaign, Suppression, Survey
+from surveys.services import scanner
 from surveys.services.invitations import (audience_customer_options, campaign_create, invitations_screen, suppression_add,
                                           suppression_remove, unsubscribe as unsubscribe_service)
 from tenants.accounts.decorators import agent_required, team_lead_required
@@ -154,20 +155,33 @@ def outbox_email_html(request, email_pk):
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
-    """One click unsubscribes. GET records it, because the issue asks for a one-click
-    link and people click it in any mail client; the price — a link scanner that fetches
-    every URL of an email unsubscribes its recipient — is accepted, and a team lead can
-    take the address off the suppression list. POST is RFC 8058's one-click request
-    ("List-Unsubscribe=One-Click") sent by mail clients' own Unsubscribe button, without
-    a CSRF token (nothing of a signed-in session is involved: the token is the capability)."""
-    invitation = unsubscribe_service(token=token)
+    """Unsubscribing. A GET never unsubscribes: email link scanners (Safe Links,
+    Proofpoint…) fetch every link of an email, and would unsubscribe every recipient. It
+    shows the address and one button; its POST unsubscribes. A POST is also RFC 8058's
+    one-click request ("List-Unsubscribe=One-Click") sent by mail clients' own Unsubscribe
+    button, so that one is truly one click. The page's form carries the same signed
+    "shown" stamp as the survey form: a form submitted within a second of its page, or
+    within the scanner window after delivery (what scanners that submit every form they
+    find do), only gets the question again. No CSRF token:
+    nothing of a signed-in session is involved, the token is the capability."""
+    invitation = selectors.invitation_by_token(token)
     if invitation is None:
         return render(request, "surveys/distribution/unsubscribe_unknown.html", status=404)
-    if request.method == "POST":
-        return HttpResponse("Unsubscribed.\n", content_type="text/plain; charset=utf-8")
-    return render(request, "surveys/distribution/unsubscribe.html", {"email": invitation.email})
+    user_agent = request.headers.get("User-Agent", "")
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and (one_click or not scanner.submission_reasons(
+            stamp=request.POST.get("shown"), user_agent=user_agent, sent_at=invitation.sent_at,
+            window=scanner.scanner_window_seconds())):
+        invitation = unsubscribe_service(token=token)
+        if one_click:
+            return HttpResponse("Unsubscribed.\n", content_type="text/plain; charset=utf-8")
+        return render(request, "surveys/distribution/unsubscribe.html", {"email": invitation.email, "done": True})
+    reasons = scanner.request_reasons(method=request.method, user_agent=user_agent)
+    return render(request, "surveys/distribution/unsubscribe.html",
+                  {"email": invitation.email, "done": invitation.status == "unsubscribed",
+                   "confirm_again": request.method == "POST", "shown": scanner.shown_stamp(reasons=reasons)})
 
 
 @team_lead_required

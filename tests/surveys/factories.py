@@ -61,7 +61,8 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"customer{n}@example.test")
     name = factory.Sequence(lambda n: f"Customer {n}")
     status = "sent"
-    scheduled_at = factory.LazyFunction(timezone.now)
+    # Sent an hour ago: an answer seconds after delivery is a link scanner's (early_hit).
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
     sent_at = factory.LazyAttribute(lambda i: i.scheduled_at if i.status != "scheduled" else None)
     expires_at = factory.LazyAttribute(lambda i: i.scheduled_at + timedelta(days=28))
 

@@ -1,6 +1,7 @@
 """The public survey pages: /s/<token> (invitation link, one-click score), /p/<id> (public
 link), the QR code, friendly 404/410/429/403 pages, no session."""
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -31,49 +32,88 @@ def _in(workspace, fn):
         return fn()
 
 
-def test_one_click_score_is_saved_and_kept_when_the_rest_is_never_answered(workspace, nps):
+def _shown(html: str) -> str:
+    return re.search(r'name="shown" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def dwell(settings):
+    """A short minimum dwell: the page's own stamp is accepted after a short sleep."""
+    settings.SURVEY_MIN_DWELL_SECONDS = 0.2
+    return lambda: time.sleep(0.25)
+
+
+def test_the_score_link_preselects_the_score_and_records_only_a_signal(workspace, nps):
     survey, invitation = nps
     client = host_client(workspace)
 
     clicked = client.get(f"/s/{invitation.token}", {"score": "9"})
 
-    assert clicked.status_code == 303
-    assert clicked["Location"] == f"/s/{invitation.token}?saved=1"
-    page = client.get(clicked["Location"])
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "Thanks — your score is saved." in html
+    assert clicked.status_code == 200
+    html = clicked.content.decode()
+    assert "You chose 9." in html and "Press “Confirm my score” below to send it" in html
     assert re.search(r'id="q1-9" name="q1" value="9" checked', html)
-    assert "You can change your answers until" in html
+    assert ">Confirm my score</button>" in html
+    assert 'method="post"' in html and 'name="csrfmiddlewaretoken"' in html
+    with tenant_context(workspace):
+        assert Response.objects.count() == 0 and Answer.objects.count() == 0  # a GET never answers
+        invitation.refresh_from_db()
+        assert invitation.status == "sent" and invitation.responded_at is None
+        # The first intent is kept on the invitation as a signal, never in NPS.
+        assert (invitation.provisional_score, invitation.last_hit_score, invitation.bot_reasons) == (9, 9, [])
+        assert invitation.first_hit_at == invitation.last_hit_at is not None
+
+
+def test_a_click_and_a_confirm_record_exactly_one_answer(workspace, nps, dwell):
+    survey, invitation = nps
+    client = host_client(workspace)
+    page = client.get(f"/s/{invitation.token}", {"score": "9"}).content.decode()
+    dwell()
+
+    confirmed = client.post(f"/s/{invitation.token}", {"q1": "9", "q2": "", "shown": _shown(page)})
+
+    assert confirmed.status_code == 303 and confirmed["Location"] == f"/s/{invitation.token}/thanks"
     with tenant_context(workspace):
         response = Response.objects.get()
         assert (response.score, response.score_kind, response.source, response.email) == (9, "nps", "email", "ann@example.test")
-        assert response.completed_at is None  # partial: it counts all the same
+        assert (response.review, response.review_reasons) == ("", [])  # a person's answer: it counts
         assert response.invitation_id == invitation.pk
         assert list(Answer.objects.values_list("question__key", "score")) == [("q1", 9)]
         invitation.refresh_from_db()
-        assert invitation.status == "responded"
-        assert invitation.responded_at == response.responded_at
+        assert invitation.status == "responded" and invitation.responded_at == response.responded_at
+        assert list(Response.objects.counted().values_list("score", flat=True)) == [9]
 
 
-def test_the_score_link_is_idempotent_and_a_second_click_replaces_the_score(workspace, nps):
+def test_re_clicking_another_score_changes_the_answer_rather_than_adding_one(workspace, nps, dwell):
     survey, invitation = nps
     client = host_client(workspace)
-    client.get(f"/s/{invitation.token}", {"score": "3"})
+    page = client.get(f"/s/{invitation.token}", {"score": "3"}).content.decode()
+    dwell()
+    client.post(f"/s/{invitation.token}", {"q1": "3", "shown": _shown(page)})
     with tenant_context(workspace):
         first = Response.objects.get()
-    client.get(f"/s/{invitation.token}", {"score": "3"})
-    client.get(f"/s/{invitation.token}", {"score": "8"})
+        # A person changes their mind later, not within the seconds of a scanner's burst
+        # of score links (test_scanner.py shows a quick second score link being held).
+        Invitation.objects.filter(pk=invitation.pk).update(last_hit_at=timezone.now() - timedelta(minutes=5))
+    again = client.get(f"/s/{invitation.token}", {"score": "8"}).content.decode()
+    assert re.search(r'id="q1-8" name="q1" value="8" checked', again)
+    assert _in(workspace, lambda: Response.objects.get().score) == 3  # the click alone changes nothing
+    dwell()
+    client.post(f"/s/{invitation.token}", {"q1": "8", "shown": _shown(again)})
     with tenant_context(workspace):
         response = Response.objects.get()
-        assert (response.pk, response.score, response.responded_at) == (first.pk, 8, first.responded_at)
+        assert (response.pk, response.score, response.responded_at, response.review) == (first.pk, 8, first.responded_at, "")
         assert Answer.objects.count() == 1
+        assert Invitation.objects.get().provisional_score == 3  # the first intent stays the first
 
 
 def test_head_on_the_score_link_records_nothing(workspace, nps):
     _, invitation = nps
     assert host_client(workspace).head(f"/s/{invitation.token}?score=9").status_code == 200
     assert _in(workspace, Response.objects.count) == 0
+    with tenant_context(workspace):
+        invitation.refresh_from_db()
+        assert (invitation.provisional_score, invitation.bot_reasons) == (None, ["head_request"])
 
 
 @pytest.mark.parametrize("raw", ["11", "-1", "abc", "", "9.5", "1e1"])
@@ -152,7 +192,7 @@ def test_a_closed_survey_refuses_new_answers_but_keeps_given_ones_editable(works
     with tenant_context(workspace):
         answered = InvitationFactory(survey=survey)
     client = host_client(workspace)
-    client.get(f"/s/{answered.token}?score=7")
+    client.post(f"/s/{answered.token}", {"q1": "7"})
     _in(workspace, lambda: type(survey).objects.filter(pk=survey.pk).update(closed_at=timezone.now()))
 
     for page in (client.get(f"/s/{invitation.token}"), client.get(f"/s/{invitation.token}?score=9"),
@@ -371,12 +411,12 @@ def test_public_pages_never_touch_the_session(workspace, nps, link):
     _, invitation = nps
     client = host_client(workspace)
     with CaptureQueriesContext(connection) as queries:
-        pages = [client.get(f"/s/{invitation.token}?score=9"), client.get(f"/s/{invitation.token}?saved=1"),
+        pages = [client.get(f"/s/{invitation.token}?score=9"), client.get(f"/s/{invitation.token}/h"),
                  client.post(f"/s/{invitation.token}", {"q1": "9"}), client.get(f"/s/{invitation.token}/thanks"),
                  client.get(f"/p/{link.public_id}"), client.post(f"/p/{link.public_id}", {"q1": "5"}),
                  client.get(f"/p/{link.public_id}/thanks"), client.get(f"/p/{link.public_id}/qr.svg"),
                  client.get("/s/" + "Z" * 32)]
-    assert [p.status_code for p in pages] == [303, 200, 303, 200, 200, 303, 200, 200, 404]
+    assert [p.status_code for p in pages] == [200, 204, 303, 200, 200, 303, 200, 200, 404]
     assert not [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
     assert all("sessionid" not in p.cookies for p in pages)
     assert "sessionid" not in client.cookies
@@ -386,18 +426,25 @@ def test_answer_post_and_score_click_take_a_handful_of_queries(workspace, nps, d
     _, invitation = nps
     client = host_client(workspace)
     client.get("/s/" + "Z" * 32)  # the workspace's host is now cached
-    # SET search_path, the invitation with its survey, the questions, then one statement
+    # The score link: SET search_path, the invitation with its survey, the questions, the
+    # settings (branding and scanner window), the click recorded on the invitation (one
+    # statement); no answer is written.
+    with django_assert_num_queries(5):
+        page = client.get(f"/s/{invitation.token}?score=9")
+        assert page.status_code == 200
+    # The confirm: SET search_path, the invitation, the settings, then one statement
     # writing the response, its answer, the invitation and the KPI day.
     with django_assert_num_queries(4):
-        assert client.get(f"/s/{invitation.token}?score=9").status_code == 303
+        assert client.post(f"/s/{invitation.token}", {"q1": "9", "q2": ""}).status_code == 303
     # An edit, in a transaction (a SAVEPOINT inside the test's own): SET search_path, the
-    # invitation (questions are cached now), the response locked, its answers, the answers
-    # written, the response updated, the KPI day (the score changed).
-    with django_assert_num_queries(9):
+    # invitation (questions are cached now), the settings, the response locked, its
+    # answers, the answers written, the response updated, the KPI day (the score changed).
+    with django_assert_num_queries(10):
         assert client.post(f"/s/{invitation.token}", {"q1": "8", "q2": "Fine"}).status_code == 303
-    # The page: SET search_path, the invitation, the stored answers, the branding.
-    with django_assert_num_queries(4):
-        assert client.get(f"/s/{invitation.token}?saved=1").status_code == 200
+    # The page: SET search_path, the invitation, the settings, the click recorded, the
+    # stored answers.
+    with django_assert_num_queries(5):
+        assert client.get(f"/s/{invitation.token}").status_code == 200
 
 
 def test_the_workspace_logo_replaces_its_name(workspace, nps):

@@ -171,21 +171,37 @@ def test_outbox_pages_show_the_email_with_working_links(workspace, outbox_only, 
     assert "Hi Lou &lt;b&gt;," in body  # the name is escaped in the HTML part
     assert re.findall(r'href="([^"]+)"', body) == [
         *[f"http://acme.localhost/s/{invitation.token}?score={n}" for n in range(11)],
-        f"http://acme.localhost/u/{invitation.token}"]
+        f"http://acme.localhost/s/{invitation.token}/h", f"http://acme.localhost/u/{invitation.token}"]
     with tenant_context(workspace):
         assert client.get(f"/outbox/{email.pk + 1}/").status_code == 404
 
 
-def test_unsubscribe_page_get_and_one_click_post(workspace):
+def test_unsubscribe_get_asks_and_post_or_one_click_post_unsubscribes(workspace):
     with tenant_context(workspace):
         survey = survey_make("nps")
         first = InvitationFactory(survey=survey, email="u@x.test", status="sent", reminder_at=timezone.now())
         second = InvitationFactory(survey=survey, email="u@x.test", status="scheduled")
         third = InvitationFactory(survey=survey, email="p@x.test", status="sent", reminder_at=timezone.now())
     anonymous = host_client(workspace)
+    # A GET (a person's click, or a link scanner's fetch) asks; it unsubscribes nobody.
     page = anonymous.get(f"/u/{first.token}")
     assert page.status_code == 200
-    assert "<strong>u@x.test</strong> will not receive Acme's surveys any more." in page.content.decode()
+    html = page.content.decode()
+    assert "Unsubscribe from Acme's surveys?" in html and '<form method="post">' in html
+    assert "<strong>u@x.test</strong> will not receive Acme's surveys any more." in html
+    assert anonymous.head(f"/u/{first.token}").status_code == 200
+    with tenant_context(workspace):
+        assert Suppression.objects.count() == 0 and Invitation.objects.get(pk=first.pk).status == "sent"
+    # A form submitted the instant its page was fetched (a scanner submitting every form)
+    # only gets the question again.
+    hasty = anonymous.post(f"/u/{first.token}", {"shown": ""})
+    assert hasty.status_code == 200 and "Please press Unsubscribe once more to confirm." in hasty.content.decode()
+    with tenant_context(workspace):
+        assert Suppression.objects.count() == 0 and Invitation.objects.get(pk=first.pk).status == "sent"
+    done = anonymous.post(f"/u/{first.token}")
+    assert done.status_code == 200
+    assert "You are unsubscribed" in done.content.decode()
+    assert "You are unsubscribed" in anonymous.get(f"/u/{first.token}").content.decode()
     with tenant_context(workspace):
         assert dict(Invitation.objects.values_list("pk", "status")) == {
             first.pk: "unsubscribed", second.pk: "unsubscribed", third.pk: "sent"}

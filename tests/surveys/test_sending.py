@@ -69,12 +69,17 @@ def test_campaign_send_html_and_text_with_score_buttons_and_unique_links(workspa
     assert ada["Message-ID"] == f"<survey-invitation.acme.{rows['ada@send1.test'].pk}@pulse.localhost>"
     html, text = html_of(ada), smtp.text_of(ada)
     links = re.findall(r'href="(http://acme\.localhost:8000/s/[^"]+)"', html)
-    assert links == [f"http://acme.localhost:8000/s/{token}?score={n}" for n in range(11)]
+    # The eleven score buttons, then the hidden scanner probe no person can see or reach.
+    assert links == [f"http://acme.localhost:8000/s/{token}?score={n}" for n in range(11)] + [
+        f"http://acme.localhost:8000/s/{token}/h"]
+    assert re.search(rf'<a href="http://acme\.localhost:8000/s/{token}/h" tabindex="-1" aria-hidden="true" style="display:none;', html)
+    assert "Click a score, then confirm it on the page that opens" in html
+    assert f"/s/{token}/h" not in text
     assert "Not at all likely" in html and "Extremely likely" in html and "background:#112233" in html
     assert "Hi Ada Lovelace," in text and "How likely are you to recommend us to a friend or colleague?" in text
     assert f"10 (Extremely likely): http://acme.localhost:8000/s/{token}?score=10" in text
     assert f"0 (Not at all likely): http://acme.localhost:8000/s/{token}?score=0" in text
-    assert f"Unsubscribe with one click: http://acme.localhost:8000/u/{token}" in text
+    assert f"Unsubscribe: http://acme.localhost:8000/u/{token}" in text
     expires = timezone.localtime(rows["ada@send1.test"].expires_at, PARIS).strftime("%-d %B %Y")
     assert f"works until {expires}" in text
     bob = next(m for m in messages if m["To"].addresses[0].username == "bob")
@@ -97,7 +102,8 @@ def test_custom_survey_email_has_a_start_button(workspace, smtp):
         token = Invitation.objects.get().token
     [message] = received(smtp, "send2.test")
     html = html_of(message)
-    assert re.findall(r'href="(http://acme\.localhost:8000/s/[^"]+)"', html) == [f"http://acme.localhost:8000/s/{token}"]
+    assert re.findall(r'href="(http://acme\.localhost:8000/s/[^"]+)"', html) == [
+        f"http://acme.localhost:8000/s/{token}", f"http://acme.localhost:8000/s/{token}/h"]
     assert ">Start the survey</a>" in html
     assert message["Subject"] == "Acme would like your opinion"
 
