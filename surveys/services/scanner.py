@@ -61,7 +61,8 @@ REASONS = {
 }
 
 # Seconds between two hits of different score links (or the honeypot and a score link) of
-# one email that make a burst: a scanner fetches them all within a second or two.
+# one email that make a burst (the plain link is no score link: a person returning to
+# change an answer opens it right after answering): a scanner fetches them all within a second or two.
 BURST_SECONDS = 10
 SHOWN_SALT = "surveys.answer.shown"
 
@@ -105,7 +106,7 @@ _HIT = """
             CASE WHEN old.sent_at IS NOT NULL AND %(now)s < old.sent_at + make_interval(secs => %(window)s)
                  THEN 'early_hit' END,
             CASE WHEN old.last_hit_at IS NOT NULL AND %(now)s < old.last_hit_at + make_interval(secs => %(burst)s)
-                      AND old.last_hit_score IS DISTINCT FROM %(score)s::smallint THEN 'burst' END,
+                      AND old.last_hit_score <> %(score)s::smallint THEN 'burst' END,
             CASE WHEN old.honeypot_at IS NOT NULL AND %(now)s < old.honeypot_at + make_interval(secs => %(burst)s)
                  THEN 'honeypot' END
         ]::text[] || %(reasons)s::text[], NULL) AS reasons

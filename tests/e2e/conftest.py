@@ -28,7 +28,12 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `python3 pulse.py test` installs it (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Headless Chromium says "HeadlessChrome" in its User-Agent, as some link scanners
+        # do: the survey pages would hold its answers for review. Present as the desktop
+        # Chrome a person uses (tests of the scanner protection send their own agents).
+        from tests.helpers import BROWSER_AGENT
+
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-agent={BROWSER_AGENT}"])
         yield browser
         browser.close()
 

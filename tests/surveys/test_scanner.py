@@ -80,6 +80,8 @@ def test_several_score_links_within_seconds_are_a_burst(workspace, nps):
     client = host_client(workspace)
     client.get(f"/s/{invitation.token}?score=0")
     client.get(f"/s/{invitation.token}?score=0")  # the same link twice is a person reloading
+    client.get(f"/s/{invitation.token}")  # the plain link: a person back to change the answer
+    client.get(f"/s/{invitation.token}?score=0")
     assert _invitation(workspace, invitation).bot_reasons == []
     client.get(f"/s/{invitation.token}?score=1")
     row = _invitation(workspace, invitation)
