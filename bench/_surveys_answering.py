@@ -2,9 +2,15 @@
 a real multi-process server (gunicorn), each answering its own invitations the way a
 customer does:
 
-  1. GET  /s/<token>?score=N   the score clicked in the email (recorded, 303)
-  2. GET  /s/<token>?saved=1   the page the browser lands on (the rest of the survey)
-  3. POST /s/<token>           the rest of the answers (stored, 303)
+  1. GET  /s/<token>?score=N   the score clicked in the email (the page, score preselected:
+                               a GET never answers, link scanners fetch every link)
+  2. POST /s/<token>           the score and the rest of the answers, with the page's signed
+                               "shown" stamp (stored, 303 to the thanks page)
+  3. GET  /s/<token>/thanks    the page the browser lands on
+
+The clients send a browser's User-Agent and the invitations were delivered an hour ago; the
+server runs with SURVEY_MIN_DWELL_SECONDS=0 so that clients without pauses are not held
+as too fast (the scanner checks still run on every request: they are part of the cost).
 
 Prints requests/s, p50/p95/p99 latency per step and overall, the error count, and checks
 in the database that every answer was stored exactly once: one Response per invitation
@@ -39,6 +45,9 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import ROOT, bench_database, bench_database_drop  # noqa: E402
+
+# What a person's browser sends: the survey pages hold answers from scanners' agents.
+BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
 DATABASE = "pulse_bench_answering"
 SLUG = "bench-answer"
@@ -76,8 +85,8 @@ def setup(*, clients: int, per_client: int = INVITATIONS_PER_CLIENT) -> tuple[ob
             Question(survey=survey, position=2, key="q2", kind="text", text="What is the main reason for your score?"),
         ])
         now = timezone.now()
-        invitations = [Invitation(survey=survey, email=f"c{n}@bench.test", status="sent", scheduled_at=now,
-                                  sent_at=now, expires_at=now + timedelta(days=28))
+        invitations = [Invitation(survey=survey, email=f"c{n}@bench.test", status="sent", scheduled_at=now - timedelta(hours=1),
+                                  sent_at=now - timedelta(hours=1), expires_at=now + timedelta(days=28))
                        for n in range(clients * per_client)]
         Invitation.objects.bulk_create(invitations, batch_size=5000)
         tokens = list(Invitation.objects.order_by("pk").values_list("token", flat=True))
@@ -94,6 +103,7 @@ def serve(*, workers: int, threads: int, port: int) -> subprocess.Popen:
     import secrets
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secrets.token_urlsafe(50),
+           "SURVEY_MIN_DWELL_SECONDS": "0",
            "SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "600", "SURVEY_PUBLIC_RATE": "",
            "PULSE_BASE_DOMAIN": "localhost"}
     # DEBUG off serves hashed static names from the manifest, as in production.
@@ -140,7 +150,7 @@ class Customer(threading.Thread):
         self.csrf = ""
 
     def request(self, kind: str | None, method: str, path: str, body: str | None = None):
-        headers = {"Host": self.host}
+        headers = {"Host": self.host, "User-Agent": BROWSER_AGENT}
         if self.cookie:
             headers["Cookie"] = self.cookie
         if body is not None:
@@ -184,23 +194,24 @@ class Customer(threading.Thread):
                 return
             score = self.random.randint(0, 10)
             try:
-                response, _ = self.request("score", "GET", f"/s/{token}?score={score}")
-                if response.status != 303:
+                response, content = self.request("score", "GET", f"/s/{token}?score={score}")
+                if response.status != 200:
                     self.result.errors.append(f"score {response.status}")
                     continue
-                self.result.answered[token] = (score, None)
-                self.pause()
-                response, _ = self.request("page", "GET", response.getheader("Location"))
-                if response.status != 200:
-                    self.result.errors.append(f"page {response.status}")
+                shown = re.search(rb'name="shown" value="([^"]+)"', content).group(1).decode()
                 self.pause()
                 score = self.random.randint(0, 10)
                 comment = f"reason {self.random.randint(0, 10**6)}"
-                body = urlencode({"csrfmiddlewaretoken": self.csrf, "q1": score, "q2": comment})
+                body = urlencode({"csrfmiddlewaretoken": self.csrf, "shown": shown, "q1": score, "q2": comment})
                 response, _ = self.request("post", "POST", f"/s/{token}", body)
                 if response.status != 303:
                     self.result.errors.append(f"post {response.status}")
                     continue
+                self.result.answered[token] = (score, comment)
+                self.pause()
+                response, _ = self.request("page", "GET", response.getheader("Location"))
+                if response.status != 200:
+                    self.result.errors.append(f"page {response.status}")
                 self.result.answered[token] = (score, comment)
                 self.pause()
             except Exception as error:  # noqa: BLE001 - counted as an error, the client goes on
@@ -267,6 +278,9 @@ def verify(workspace, answered: dict[str, tuple[int, str | None]]) -> list[str]:
         wrong = [t for t, (score, comment) in answered.items() if stored.get(t) != (score, comment or "")]
         if wrong:
             problems.append(f"{len(wrong)} responses differ from what was sent last, e.g. {wrong[0]}")
+        held = Response.objects.held().count()
+        if held:
+            problems.append(f"{held} answers held for review as a scanner's")
         not_responded = Invitation.objects.filter(token__in=list(answered)).exclude(status="responded").count()
         if not_responded:
             problems.append(f"{not_responded} answered invitations not marked responded")
@@ -334,7 +348,7 @@ def answer_bench(*, clients: int = 50, seconds: float = 30, workers: int = WORKE
           f"{f', think time ~{think * 1000:.0f} ms' if think else ', no think time'}")
     print(f"  {len(every):,} requests, {figures['requests_per_s']:.0f} requests/s, {len(errors)} errors"
           f"{' (' + '; '.join(sorted(set(errors))[:5]) + ')' if errors else ''}")
-    for kind, label in (("score", "GET ?score= (one click)"), ("page", "GET page"), ("post", "POST answers"),
+    for kind, label in (("score", "GET ?score= (one click)"), ("page", "GET thanks page"), ("post", "POST answers"),
                         ("all", "all requests")):
         values = every if kind == "all" else timings[kind]
         print(f"  {label:<24} n={len(values):>6,}  p50 {percentile(values, 50):6.1f} ms  "
