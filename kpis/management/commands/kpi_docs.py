@@ -17,6 +17,12 @@ Rules for every KPI:
 - A period whose denominator is empty has **no value** (`null`, "no data"), never 0.
 - Rows tied to a test customer (`is_test = true`) are left out: conversations, events,
   revenue and responses of that customer, and the customer itself.
+- Survey answers a link scanner may have sent (`surveys/services/scanner.py`: submitted
+  with a scanner's User-Agent, within 1.5 s of the page, within the scanner window of
+  delivery, after a burst of score links or the email's hidden link) are **held for
+  review**: kept, in no NPS, CSAT or response rate until a team lead accepts them
+  (Surveys → Flagged); rejected ones never count. A score link opened (a GET) records
+  nothing; the page's button sends the answer.
 - Settings in force (Settings → KPIs) are shown beside every value on the KPI pages.
 
 Like-for-like comparisons (`kpis/periods.py` `comparison_of`, `kpis/selectors.py`
