@@ -21,7 +21,7 @@ Rules for every KPI:
   with a scanner's User-Agent, within 1.5 s of the page, within the scanner window of
   delivery, after a burst of score links or the email's hidden link) are **held for
   review**: kept, in no NPS, CSAT or response rate until a team lead accepts them
-  (Surveys → Flagged); rejected ones never count. A score link opened (a GET) records
+  (Surveys → Held responses); rejected ones never count. A score link opened (a GET) records
   nothing; the page's button sends the answer.
 - Settings in force (Settings → KPIs) are shown beside every value on the KPI pages.
 
