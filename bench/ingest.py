@@ -99,7 +99,8 @@ def pulse_import_child(csv_path: Path) -> dict:
     from django_tenants.utils import tenant_context
 
     from ingestion.datasets import DATASETS
-    from ingestion.services import import_create, import_job_run
+    from ingestion.services.import_run import import_job_run
+    from ingestion.services.imports import import_create
     from tenants.models import Workspace
 
     workspace = Workspace.objects.get(slug=SLUG)
@@ -111,7 +112,7 @@ def pulse_import_child(csv_path: Path) -> dict:
         # code a worker runs, timed without queue latency.
         from unittest import mock
 
-        with mock.patch("ingestion.services.enqueue"):
+        with mock.patch("ingestion.services.imports.enqueue"):
             job = import_create(dataset=DATASETS["conversations"], upload=upload, source="api", start=True)
         stored = time.perf_counter()
         job = import_job_run(job_id=str(job.pk))

@@ -39,7 +39,7 @@ def load(workspace, world) -> float:
     from ingestion.datasets import DATASETS
     from ingestion.generator import rows
     from ingestion.models import TouchedDay
-    from ingestion.services import records_upsert_lines
+    from ingestion.services.records import records_upsert_lines
 
     started = time.perf_counter()
     tz = zoneinfo.ZoneInfo(workspace.time_zone)
@@ -99,7 +99,7 @@ def main() -> None:
 
     from ingestion.generator import World
     from kpis.registry import KPIS
-    from kpis.services import kpis_recompute_all, kpis_recompute_touched
+    from kpis.services.compute import kpis_recompute_all, kpis_recompute_touched
     from tenants.accounts.models import Role, User
     from tenants.accounts.services import api_key_create
     from tenants.models import Workspace
@@ -147,7 +147,7 @@ def main() -> None:
     p50, p95 = latency(browser, "/kpis/support/", support, n=50)
     print(f"(c) support efficiency page, one month, wall-clock hours: p50 {p50:.1f} ms, p95 {p95:.1f} ms (50 requests)")
     with tenant_context(workspace):
-        from kpis.services import kpi_settings_get
+        from kpis.models import KpiSettings
         from tenants.workspace.models import BusinessHours
 
         BusinessHours.objects.all().delete()
@@ -155,13 +155,13 @@ def main() -> None:
                                            for day in range(1, 6)])
         # Set directly: the settings service would also queue a recompute for a worker that
         # the benchmark does not run.
-        type(kpi_settings_get()).objects.update(business_hours_mttr=True)
+        type(KpiSettings.load()).objects.update(business_hours_mttr=True)
     connection.set_schema_to_public()
     p50, p95 = latency(browser, "/kpis/support/", support, n=50)
     print(f"(c) support efficiency page, one month, business hours (Mon-Fri 9-17): p50 {p50:.1f} ms, "
           f"p95 {p95:.1f} ms (50 requests)")
     with tenant_context(workspace):
-        type(kpi_settings_get()).objects.update(business_hours_mttr=False)
+        type(KpiSettings.load()).objects.update(business_hours_mttr=False)
 
     with tenant_context(workspace):
         import zoneinfo
@@ -169,7 +169,7 @@ def main() -> None:
         from ingestion.copyformat import row_converter
         from ingestion.datasets import DATASETS
         from ingestion.generator import rows
-        from ingestion.services import records_upsert_lines
+        from ingestion.services.records import records_upsert_lines
 
         dataset = DATASETS["conversations"]
         names = [f.name for f in dataset.fields]

@@ -3,8 +3,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from ingestion.api import DatasetRecordsView, ImportDetailView, ImportListView, ImportRejectedRowsView
-from kpis import views as kpi_views
+from ingestion.api.imports import ImportDetailView, ImportListView, ImportRejectedRowsView
+from ingestion.api.records import DatasetRecordsView
+from kpis.views import dashboard as kpi_dashboard
 from surveys.api_results import SurveyResponsesView
 from kpis.api import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
 from surveys.api import SurveyDetailView, SurveyListView
@@ -31,7 +32,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", kpi_views.dashboard, name="dashboard"),
+    path("", kpi_dashboard.dashboard, name="dashboard"),
     path("", include("kpis.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),

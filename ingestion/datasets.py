@@ -216,6 +216,12 @@ class Dataset:
         return [f.name for f in self.fields if f.required]
 
     @property
+    def time_columns(self) -> list[tuple[str, str]]:
+        """The fields placing a row on days, as (column, kind): the days KPI periods are
+        built on, recorded as touched when a row changes (``ingestion.touched``)."""
+        return [(f.name, f.kind) for f in self.fields if f.kind in ("timestamp", "month", "date")]
+
+    @property
     def rules(self) -> list[str]:
         key = " + ".join(self.key_fields)
         return [f"rows are keyed by {key}: re-sending a row with the same key updates it",

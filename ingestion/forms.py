@@ -10,7 +10,7 @@ from django.template.defaultfilters import filesizeformat
 
 from ingestion.datasets import DATASETS, TIME_FIELDS, Dataset, FieldError
 from ingestion.models import ImportJob
-from ingestion.selectors import BROWSE_FILTERS, SEARCH_FIELDS
+from ingestion.selectors.records import BROWSE_FILTERS, SEARCH_FIELDS
 
 ANY = ("", "any")
 BOOLEAN_CHOICES = [ANY, ("true", "yes"), ("false", "no")]

@@ -226,7 +226,6 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    report_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -264,3 +263,20 @@ class ImportRejection(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "line"], name="import_rejection_line")]
+
+
+# The table of each dataset (``ingestion.datasets.DATASETS`` keys).
+MODELS = {
+    "customers": Customer,
+    "revenue": Revenue,
+    "conversations": Conversation,
+    "events": Event,
+    "survey_responses": SurveyResponse,
+    "social_mentions": SocialMention,
+}
+
+
+def dataset_model(dataset) -> type[Record]:
+    """The model holding ``dataset``'s rows."""
+    return MODELS[dataset.key]
+

@@ -15,6 +15,7 @@ import functools
 
 from django.db import connection, transaction
 
+from ingestion.touched import local_day_sql, touched_days_sql
 from tenants.tasking import enqueue
 
 # VADER's documented thresholds on the compound score.
@@ -52,7 +53,9 @@ _PENDING_SQL = """
 # Writes the scores of one batch, skipping a row whose text or sentiment an import changed
 # meanwhile (the next run scores it), and records the local days of the mentions whose
 # label changed, so the KPI engine recomputes their periods.
-_WRITE_SQL = """
+_TOUCHED = touched_days_sql(dataset="'social_mentions'", day=local_day_sql("posted_at"),
+                            source="written WHERE relabelled")
+_WRITE_SQL = f"""
     WITH scored AS (
         SELECT s.id, s.label, s.score, s.md5, m.scored_sentiment IS DISTINCT FROM s.label AS relabelled
         FROM unnest(%(ids)s::bigint[], %(labels)s::text[], %(scores)s::float8[], %(md5s)s::text[])
@@ -64,11 +67,7 @@ _WRITE_SQL = """
         SET scored_sentiment = s.label, sentiment_score = s.score, scored_text_md5 = s.md5
         FROM scored s WHERE m.id = s.id
         RETURNING m.posted_at, s.relabelled
-    ), touched AS (
-        INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
-        SELECT DISTINCT 'social_mentions', (posted_at AT TIME ZONE %(tz)s)::date, now()
-        FROM written WHERE relabelled
-        ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
+    ), touched AS ({_TOUCHED}
     )
     SELECT count(*) FROM written"""
 
@@ -98,6 +97,4 @@ def mentions_score_sentiment(*, batch_size: int = 1000) -> int:
 def mentions_score_sentiment_later() -> None:
     """Score the current workspace's unscored mentions in a worker, once the surrounding
     transaction commits (call it after social mentions are imported)."""
-    from ingestion.tasks import mentions_score_sentiment_task
-
-    enqueue(mentions_score_sentiment_task)
+    enqueue("ingestion.tasks.mentions_score_sentiment_task")

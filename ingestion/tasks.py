@@ -2,7 +2,8 @@ from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
 from ingestion.sentiment import mentions_score_sentiment
-from ingestion.services import import_fail, import_job_run, imports_cleanup, imports_resume
+from ingestion.services.import_run import import_fail, import_job_run
+from ingestion.services.imports import imports_cleanup, imports_resume
 from tenants.tasking import LONG_TASK
 
 

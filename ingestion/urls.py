@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ingestion import import_views, views
+from ingestion.views import data as views, imports as import_views
 
 app_name = "ingestion"
 

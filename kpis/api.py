@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kpis import periods as kpi_periods
-from kpis.models import KpiRecompute
-from kpis.periods import KINDS, RANGE, period_start
+from kpis.models import KpiRecompute, KpiSettings
+from kpis.periods import KINDS, RANGE, periods_ending
 from kpis.registry import KPIS
-from kpis.selectors import kpi_direction, kpi_series
-from kpis.services import kpi_recompute_request, kpi_settings_get
+from kpis.selectors.values import kpi_direction, kpi_series
+from kpis.services.recomputes import kpi_recompute_request
 from tenants.accounts.models import Role
 
 
@@ -105,10 +105,7 @@ class SeriesQuerySerializer(serializers.Serializer):
 
 
 def _default_start(kind: str, end: date) -> date:
-    start = period_start(kind, end)
-    for _ in range(11):
-        start = period_start(kind, start - timedelta(days=1))
-    return start
+    return periods_ending(kind, end)[0].start
 
 
 class KpiDetailView(APIView):
@@ -127,7 +124,7 @@ class KpiDetailView(APIView):
         query = SeriesQuerySerializer(data=request.query_params, context={"kpi": kpi, "today": today})
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        settings = kpi_settings_get()
+        settings = KpiSettings.load()
         series = kpi_series(key=key, period=data["period"], start=data["start"], end=data["end"] + timedelta(days=1),
                             segment=data.get("segment"), settings=settings, today=today)
         return Response({"key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi_direction(kpi=kpi, targets=settings.targets),

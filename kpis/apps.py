@@ -17,15 +17,14 @@ class KpisConfig(AppConfig):
 
 def _recompute_touched(sender, dataset, **kwargs):
     # Sent after commit, inside the workspace's schema: queue the touched-days recompute.
-    from kpis.tasks import recompute_touched
     from tenants.tasking import enqueue
 
-    enqueue(recompute_touched)
+    enqueue("kpis.tasks.recompute_touched")
 
 
 def _recompute_joined(sender, dataset, **kwargs):
     # Sent after commit, inside the workspace's schema: a plan or is_test changed, so every
     # day of the KPIs reading customers may have moved (not just the touched days).
-    from kpis.services import kpis_joined_changed
+    from kpis.services.recomputes import kpis_joined_changed
 
     kpis_joined_changed(dataset=dataset)

@@ -1,10 +1,16 @@
-"""The KPI settings form. Fields only parse what was typed; the rules (bounds, at least one
-event name, business hours set) live in ``kpis.services.kpi_settings_update``, so every
-caller gets the same messages."""
+"""The KPI pages' forms: the period picker, the drill-down's narrowing, and the KPI
+settings. Fields only parse what was typed; the settings' rules (bounds, at least one event
+name, business hours set) live in ``kpis.services.settings.kpi_settings_update``, so every caller
+gets the same messages."""
+import datetime
+from datetime import timedelta
+
 from django import forms
 
+from kpis.periods import RANGE
+
 from kpis.registry import HIGHER, KPIS, LOWER
-from kpis.services import SETTING_BOUNDS
+from kpis.services.settings import SETTING_BOUNDS
 from kpis.settings_uses import SETTING_LABELS
 
 DIRECTIONS = [(HIGHER, "Higher is better"), (LOWER, "Lower is better")]
@@ -92,3 +98,45 @@ class KpiSettingsForm(forms.Form):
                               for key, kpi in KPIS.items()
                               if data.get(f"target_{key}") is not None or data[f"direction_{key}"] != kpi.direction}
         return changes
+
+
+PERIOD_LABELS = {"day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year", RANGE: "Custom"}
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(choices=list(PERIOD_LABELS.items()), required=False)
+    date = forms.DateField(required=False, label="Showing the period of", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        data["period"] = data.get("period") or "month"
+        data["date"] = data.get("date") or self.today
+        if data["period"] == RANGE:
+            data["end"] = data.get("end") or self.today
+            data["start"] = data.get("start") or data["end"] - timedelta(days=29)
+            if data["start"] > data["end"]:
+                self.add_error("start", "The first day must be on or before the last.")
+        return data
+
+
+class DrilldownForm(forms.Form):
+    """?segment=<kind>&value=<v> narrows the list to one segment value; ?band= to one band."""
+
+    segment = forms.CharField(required=False)
+    value = forms.CharField(required=False, max_length=255)
+    band = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args, kpi, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kpi = kpi
+
+    def clean_segment(self):
+        segment = self.cleaned_data["segment"] or None
+        return segment if segment in self.kpi.segments else None
+

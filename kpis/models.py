@@ -50,6 +50,12 @@ class KpiSettings(models.Model):
         "activation_events": ["activated"], "voice_channels": ["phone"],
     }
 
+    @classmethod
+    def load(cls) -> "KpiSettings":
+        """The settings in force: the workspace's row, or the defaults while none was saved
+        (a read never writes; ``kpi_settings_update`` stores the row on the first change)."""
+        return cls.objects.first() or cls(**cls.DEFAULTS)
+
     def as_params(self) -> dict:
         """The settings as SQL parameters."""
         return {

@@ -78,6 +78,18 @@ def period_of(kind: str, day: date) -> Period:
     return Period(kind, start, period_end(kind, start))
 
 
+# How many periods trends and sparklines show: the one shown and the 11 before it.
+TREND_PERIODS = 12
+
+
+def periods_ending(kind: str, day: date, count: int = TREND_PERIODS) -> list[Period]:
+    """The ``count`` periods of ``kind`` ending with the one containing ``day``, oldest first."""
+    periods = [period_of(kind, day)]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    return periods
+
+
 def periods_between(kind: str, start: date, end: date) -> list[Period]:
     """Every period of ``kind`` overlapping the local dates [start, end)."""
     if kind == RANGE:

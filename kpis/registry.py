@@ -39,6 +39,20 @@ class Segment:
     label: str
 
 
+# How the values of a segment read on pages, for segments whose values are ids owned by
+# another app (the survey segment's values are survey ids): segment key → function from
+# the values to {value: label}. Registered by that app (``register_segment_labels``), so
+# the KPI engine imports nothing of it.
+SEGMENT_LABELS: dict = {}
+
+
+def register_segment_labels(segment: str):
+    def register(function):
+        SEGMENT_LABELS[segment] = function
+        return function
+    return register
+
+
 SEGMENTS = {s.key: s for s in (
     Segment("channel", "Channel"), Segment("agent", "Agent"), Segment("team", "Team"),
     Segment("channel_kind", "Channel kind"), Segment("plan", "Plan"), Segment("platform", "Platform"),
@@ -76,6 +90,10 @@ class Kpi:
     # What "the same elapsed span" of the previous period counts (kpis.periods.comparison_of):
     # days, or whole months for KPIs of monthly figures (MRR).
     comparison_unit: ClassVar[str] = "day"
+    # The drill-down (kpis.selectors.drilldown): ``drilldown_sql(segment)`` gives the records
+    # behind a value, each with its band, headed ``drilldown_band``. None: no drill-down.
+    drilldown_sql: ClassVar = None
+    drilldown_band: ClassVar[str] = "band"
 
     def figures(self, figures: tuple) -> tuple:
         """(numerator, denominator, *extra_columns) from the figures its SQL returns. KPIs of
@@ -89,6 +107,12 @@ class Kpi:
         counts, money ratios and mixes of KPIs describe the whole population of the period
         (every conversation, every euro), not a sample of it, so they have no sampling error
         and are never "too few to judge"."""
+        return None
+
+    def margin(self, figures: tuple) -> float | None:
+        """Half-width in points of the plain Wald 95% interval of the value from
+        (numerator, denominator, *extra_columns): what the survey results page shows beside
+        a score (surveys/reports.py). None by default, and below two answers."""
         return None
 
     def reach(self, settings: dict) -> tuple[int, int]:

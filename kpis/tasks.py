@@ -1,8 +1,8 @@
 from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
-from kpis.services import (kpi_recompute_fail, kpi_recompute_run, kpi_recomputes_resume, kpis_recompute_all, kpis_recompute_current,
-                           kpis_recompute_touched)
+from kpis.services.compute import kpis_recompute_all, kpis_recompute_current, kpis_recompute_touched
+from kpis.services.recomputes import kpi_recompute_fail, kpi_recompute_run, kpi_recomputes_resume
 from tenants.tasking import LONG_TASK
 
 

@@ -1,16 +1,16 @@
 from django.urls import path
 
-from kpis import views
+from kpis.views import detail, pages, settings
 
 app_name = "kpis"
 
 urlpatterns = [
-    path("settings/kpis/", views.kpi_settings, name="kpi_settings"),
-    path("kpis/recompute/", views.recompute_now, name="recompute"),
-    path("kpis/recompute/<uuid:pk>/", views.recompute_progress, name="recompute-progress"),
-    path("kpis/support/", views.support_efficiency, name="support"),
-    path("kpis/active-users/", views.active_users, name="active_users"),
-    path("kpis/social/", views.social, name="social"),
-    path("kpis/<str:key>/", views.kpi_detail, name="kpi"),
-    path("kpis/<str:key>/records.csv", views.kpi_drilldown_csv, name="kpi_records_csv"),
+    path("settings/kpis/", settings.kpi_settings, name="kpi_settings"),
+    path("kpis/recompute/", settings.recompute_now, name="recompute"),
+    path("kpis/recompute/<uuid:pk>/", settings.recompute_progress, name="recompute-progress"),
+    path("kpis/support/", pages.support_efficiency, name="support"),
+    path("kpis/active-users/", pages.active_users, name="active_users"),
+    path("kpis/social/", pages.social, name="social"),
+    path("kpis/<str:key>/", detail.kpi_detail, name="kpi"),
+    path("kpis/<str:key>/records.csv", detail.kpi_drilldown_csv, name="kpi_records_csv"),
 ]

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
+from kpis.periods import periods_between, periods_ending
 from kpis.registry import KPIS
+from kpis.selectors.values import kpi_series
 from surveys.models import SCORE_BANDS, Answer, InvitationStatus, Question, QuestionKind, Response, Survey
 
 # Score bands of the survey's main question (NPS, CSAT), defined once with the models.
@@ -81,13 +83,14 @@ def score_summary(*, survey: Survey, responses: QuerySet | None = None) -> Score
     bands = [(band, BAND_LABELS[band], figures[band], figures[band] / total * 100 if total else 0.0) for band in BANDS[kind]]
     if not total:
         return ScoreSummary(kind, 0, bands, None, None, None)
-    if kind == "nps":
-        value = (figures["promoter"] - figures["detractor"]) / total * 100
-        margin = KPIS["nps"].margin_of_error(figures["promoter"], figures["detractor"], total)
-    else:
-        value = figures["positive"] / total * 100
-        margin = KPIS["csat"].margin_of_error(figures["positive"], total)
-    return ScoreSummary(kind, total, bands, value, figures["score_sum"] / total, margin)
+    # The KPI's own figures (numerator, denominator, *extra_columns), as its SQL counts them.
+    kpi = KPIS[kind]
+    numerator = figures["promoter"] - figures["detractor"] if kind == "nps" else figures["positive"]
+    extras = {"promoters": figures.get("promoter"), "detractors": figures.get("detractor"),
+              "score_sum": figures["score_sum"]}
+    kpi_figures = (numerator, total, *(extras[name] for name in kpi.extra_columns))
+    return ScoreSummary(kind, total, bands, kpi.value(numerator, total), figures["score_sum"] / total,
+                        kpi.margin(kpi_figures))
 
 
 def question_summaries(*, survey: Survey) -> list[dict]:
@@ -154,16 +157,10 @@ def question_summaries(*, survey: Survey) -> list[dict]:
 def survey_trend(*, survey: Survey, today: date, months: int = 12) -> list[dict]:
     """The survey's NPS or CSAT per month over the last ``months`` months, as the KPI engine
     computed it (its snapshots split by survey): [{period_start, value, denominator}]."""
-    from kpis.periods import period_of, periods_between
-    from kpis.selectors import kpi_series
-
     kind = survey_score_kind(survey)
     if not kind:
         return []
-    current = period_of("month", today)
-    first = current
-    for _ in range(months - 1):
-        first = first.previous()
+    first, current = (shown := periods_ending("month", today, months))[0], shown[-1]
     rows = kpi_series(key=kind, period="month", start=first.start, end=current.end, segment="survey")
     found = {row["period_start"]: row for row in rows if row["segment"] == str(survey.pk)}
     series = []

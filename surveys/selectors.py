@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from kpis.registry import register_segment_labels
 from surveys.models import Invitation, Question, QuestionKind, Response, Survey, SurveyKind, SurveySettings
 
 
@@ -75,3 +76,13 @@ def survey_branding(settings: SurveySettings | None = None) -> Branding:
     name = survey_logo_name(settings)
     return Branding(color=settings.brand_color, logo_url=reverse("surveys:logo", args=[name]) if name else "",
                     name=getattr(connection.tenant, "name", ""))
+
+
+@register_segment_labels("survey")
+def survey_segment_labels(values: list[str]) -> dict[str, str]:
+    """The KPI survey segment's values (survey ids, stable when a survey is renamed) by
+    survey name; '' holds the responses imported outside Pulse surveys. One query."""
+    ids = [int(value) for value in values if value.isdigit()]
+    names = dict(Survey.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {value: (names.get(int(value), f"Deleted survey #{value}") if value.isdigit() else "Imported responses")
+            for value in values}

@@ -11,7 +11,8 @@ from django_tenants.utils import tenant_context
 
 from ingestion.datasets import DATASETS, Dataset, row_parse
 from ingestion.generator import World, rows
-from ingestion.services import dataset_model, records_upsert
+from ingestion.models import dataset_model
+from ingestion.services.records import records_upsert
 from tenants.accounts.models import Role, User
 from tenants.models import Workspace
 from tenants.services import workspace_create
@@ -66,14 +67,14 @@ class DatasetLoad:
 def demo_kpis_compute(*, workspace: Workspace) -> tuple[int, int]:
     """Score the demo's mentions without a sentiment and compute every KPI snapshot, so the
     dashboard is full on first sign-in. Returns (mentions scored, snapshot rows)."""
-    from ingestion.models import TouchedDay
     from ingestion.sentiment import mentions_score_sentiment
-    from kpis.services import kpis_recompute_all
+    from ingestion.touched import touched_days_clear
+    from kpis.services.compute import kpis_recompute_all
 
     with tenant_context(workspace):
         scored = mentions_score_sentiment()
         written = kpis_recompute_all()
-        TouchedDay.objects.all().delete()  # all computed already
+        touched_days_clear()  # all computed already
     return scored, written
 
 

@@ -7,6 +7,7 @@ around the send. Sending tenant work from the public schema is refused outright,
 task would silently run against the public schema.
 """
 from django.db import connection, transaction
+from django.utils.module_loading import import_string
 
 # Options for long, idempotent tasks (fan-outs, imports, recomputes): their own queue, and
 # acknowledged only once done, so a worker killed mid-task leaves the message to be run
@@ -29,7 +30,13 @@ class NoTenantContext(RuntimeError):
 
 
 def enqueue(task, *args, **kwargs) -> None:
-    """Send ``task`` for the current workspace once the surrounding transaction commits."""
+    """Send ``task`` for the current workspace once the surrounding transaction commits.
+
+    ``task`` is the task or its dotted path ("ingestion.tasks.import_run"): services name
+    the tasks they queue by path, so a service module never imports the tasks module that
+    imports it (tasks → services is the one direction)."""
+    if isinstance(task, str):
+        task = import_string(task)
     tenant = getattr(connection, "tenant", None)
     if tenant is None or connection.schema_name == get_public_schema_name():
         raise NoTenantContext(f"{task.name} is a workspace task: enqueue it inside a tenant context")

@@ -87,14 +87,13 @@ class NetPromoterScore(Kpi):
         promoters, detractors = figures[2:4] if len(figures) >= 4 else (None, None)
         return stats.nps_interval(promoters, detractors, figures[1])
 
-    @staticmethod
-    def margin_of_error(promoters: float, detractors: float, responses: float) -> float | None:
-        """Half-width of the plain Wald 95% interval of NPS, in points (variance
-        p + d − (p − d)²): what the survey results page shows (surveys/reports.py). The KPI
+    def margin(self, figures):
+        """Plain Wald, variance p + d − (p − d)² from the promoters and detractors. The KPI
         pages use ``interval``, the adjusted Wald of Rocks (2016)."""
+        responses = figures[1]
         if not responses or responses < 2:
             return None
-        p, d = promoters / responses, detractors / responses
+        p, d = figures[2] / responses, figures[3] / responses
         return 1.96 * math.sqrt((p + d - (p - d) ** 2) / responses) * 100
 
 
@@ -139,13 +138,12 @@ class CustomerSatisfaction(Kpi):
 
     interval = proportion_interval
 
-    @staticmethod
-    def margin_of_error(positive: float, responses: float) -> float | None:
-        """Half-width of the plain Wald 95% interval of a share, in points: what the survey
-        results page shows (surveys/reports.py). The KPI pages use the Wilson ``interval``."""
+    def margin(self, figures):
+        """Plain Wald of the share positive / answers. The KPI pages use the Wilson ``interval``."""
+        responses = figures[1]
         if not responses or responses < 2:
             return None
-        p = positive / responses
+        p = figures[0] / responses
         return 1.96 * math.sqrt(p * (1 - p) / responses) * 100
 
 

@@ -30,7 +30,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from surveys.models import FOLLOW_UP_BANDS, SCORE_BANDS, SCORE_RANGES, Answer, Invitation, InvitationStatus, Question, QuestionKind, Response, Survey
-from surveys.services.kpi_days import SURVEY_INVITATIONS, SURVEY_RESPONSES, kpi_days_touch
+from ingestion.touched import local_day_sql, touched_days_record, touched_days_sql
+from surveys.services.kpi_days import SURVEY_INVITATIONS, SURVEY_RESPONSES
 
 TEXT_MAX_CHARS = 5000
 CHANNEL_MAX_CHARS = Response._meta.get_field("channel").max_length
@@ -258,18 +259,14 @@ _UPSERT = """
         FROM r WHERE r.inserted AND %(counted)s AND i.id = %(invitation)s AND i.responded_at IS NULL
         RETURNING i.sent_at
     ), touched_rate AS (
-        -- The response rate of the day the invitation was emailed changes.
-        INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
-        SELECT %(rate_dataset)s, (invitation.sent_at AT TIME ZONE %(tz)s)::date, now()
-        FROM invitation WHERE invitation.sent_at IS NOT NULL
-        ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
-    ), touched AS (
-        INSERT INTO ingestion_touchedday (dataset, day, recorded_at)
-        SELECT %(dataset)s, (r.responded_at AT TIME ZONE %(tz)s)::date, now() FROM r WHERE r.inserted AND %(touch)s
-        ON CONFLICT (dataset, day) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
+        -- The response rate of the day the invitation was emailed changes.{touched_rate}
+    ), touched AS ({touched}
     )
     SELECT * FROM r
-"""
+""".replace("{touched_rate}", touched_days_sql(dataset="%(rate_dataset)s", day=local_day_sql("invitation.sent_at"),
+                                              source="invitation")
+           ).replace("{touched}", touched_days_sql(dataset="%(dataset)s", day=local_day_sql("r.responded_at"),
+                                                   source="r WHERE r.inserted AND %(touch)s"))
 # The conflict targets: the OneToOne's unique index, and the partial unique index of the
 # public link (its predicate must be repeated for PostgreSQL to infer the index).
 _BY_INVITATION = "(invitation_id)"
@@ -386,7 +383,7 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
             survey_version=survey.version, completed_at=state["completed_at"] or (now if complete else None),
             review=review, review_reasons=sorted(flag_reasons))
         if (score_changed and (counted_before or counted_after)) or counted_before != counted_after:
-            kpi_days_touch(dataset=SURVEY_RESPONSES, moments=[state["responded_at"]])
+            touched_days_record(dataset=SURVEY_RESPONSES, moments=[state["responded_at"]])
         if counted_before != counted_after and invitation is not None:
             # A person's answer onto a held one: the invitation is answered now.
             invitations_mark_answered(response_ids=[response_id], answered=counted_after)
@@ -420,7 +417,7 @@ def invitations_mark_answered(*, response_ids: list, answered: bool) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_MARK_ANSWERED if answered else _MARK_UNANSWERED, [list(response_ids)])
         sent = [row[0] for row in cursor.fetchall()]
-    kpi_days_touch(dataset=SURVEY_INVITATIONS, moments=sent)
+    touched_days_record(dataset=SURVEY_INVITATIONS, moments=sent)
     return len(sent)
 
 

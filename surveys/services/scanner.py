@@ -41,7 +41,8 @@ from django.utils import timezone
 from ingestion.signals import records_written
 from surveys.models import Invitation, Response, SurveySettings
 from surveys.services.answering import FOLLOWUP_BANDS, invitations_mark_answered
-from surveys.services.kpi_days import SURVEY_RESPONSES, kpi_days_touch
+from ingestion.touched import touched_days_record
+from surveys.services.kpi_days import SURVEY_RESPONSES
 
 EARLY_HIT = "early_hit"
 BURST = "burst"
@@ -210,7 +211,7 @@ def responses_review(*, response_ids: list, decision: str, user, now: datetime |
             return 0
         ids = [pk for pk, _ in changed]
         Response.objects.filter(pk__in=ids).update(review=decision, reviewed_by=user, reviewed_at=now)
-        kpi_days_touch(dataset=SURVEY_RESPONSES, moments=[moment for _, moment in changed])
+        touched_days_record(dataset=SURVEY_RESPONSES, moments=[moment for _, moment in changed])
         # An accepted response answers its invitation (response rate, no more reminders);
         # a rejected one never did (or no longer does).
         invitations_mark_answered(response_ids=ids, answered=decision == Response.Review.ACCEPTED)

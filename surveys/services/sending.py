@@ -25,7 +25,8 @@ from django.utils import timezone
 from surveys.mail import InvitationEmail, invitation_email_prepare
 from surveys.models import Invitation, InvitationStatus, Suppression, SurveySettings
 from surveys.services.invitations import UNCERTAIN, suppression_reason_text, workspace_lock_key
-from surveys.services.kpi_days import SURVEY_INVITATIONS, kpi_days_touch
+from ingestion.touched import touched_days_record
+from surveys.services.kpi_days import SURVEY_INVITATIONS
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def invitations_send_due(*, limit: int = SEND_LIMIT) -> int:
             cursor.execute(f"SELECT pg_advisory_unlock({key})")
     if sent:
         # Delivered invitations are the response rate's denominator, by the day they were sent.
-        kpi_days_touch(dataset=SURVEY_INVITATIONS, moments=[started, timezone.now()])
+        touched_days_record(dataset=SURVEY_INVITATIONS, moments=[started, timezone.now()])
     if sent >= limit:
         invitations_send_later()  # more to do: a fresh task, so no task runs for hours
     return sent

@@ -46,6 +46,6 @@ def holiday_remove(*, holiday: Holiday) -> None:
 
 def _calendar_changed() -> None:
     """Business-hours KPIs (resolution time) count these hours: recompute them."""
-    from kpis.services import kpi_calendar_changed
+    from kpis.services.recomputes import kpi_calendar_changed
 
     kpi_calendar_changed()

@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from ingestion.generator import World
-from kpis.services import kpis_compute
+from kpis.services.compute import kpis_compute
 from tenants.demo import demo_data_load
 from tests.e2e.test_import_browser import sign_in
 

@@ -8,7 +8,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from kpis.services import kpis_compute
+from kpis.services.compute import kpis_compute
 from tests.e2e.test_import_browser import sign_in
 from tests.kpis.conftest import load_into
 from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS

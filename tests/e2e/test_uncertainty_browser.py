@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from kpis.models import KpiSettings
-from kpis.services import kpi_settings_get, kpis_compute
+from kpis.services.compute import kpis_compute
 from tests.e2e.test_import_browser import sign_in
 from tests.kpis.conftest import load_into
 from tests.kpis.test_uncertainty import RESOLVED, SURVEYS
@@ -22,7 +22,7 @@ def initech(committed_workspace, live_server):
     load_into(workspace, "survey_responses", SURVEYS)
     load_into(workspace, "conversations", RESOLVED)
     with tenant_context(workspace):
-        kpi_settings_get()
+        KpiSettings.load()
         KpiSettings.objects.update(targets={"mean_time_to_resolution": {"target": 10}})
         kpis_compute(since=date(2026, 2, 1), until=date(2026, 4, 1))
     workspace.base = f"http://initech.localhost:{live_server.url.rsplit(':', 1)[1]}"

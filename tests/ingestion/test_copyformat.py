@@ -68,7 +68,7 @@ def test_special_characters_survive_the_round_trip_through_copy(workspace):
     from django_tenants.utils import tenant_context
 
     from ingestion.models import Conversation
-    from ingestion.services import records_upsert
+    from ingestion.services.records import records_upsert
 
     dataset = DATASETS["conversations"]
     parsed = row_parse(dataset, {"external_id": "a\\b", "channel": "chat", "created_at": "2026-03-01T10:00:00",

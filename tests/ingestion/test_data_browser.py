@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from ingestion import selectors
+from ingestion.selectors import records as selectors
 from ingestion.datasets import DATASETS, TIME_FIELDS, row_parse
 from ingestion.models import Conversation, Customer, Event
-from ingestion.services import records_upsert
+from ingestion.services.records import records_upsert
 from tenants.accounts.models import Role
 from tests.helpers import host_client
 from tests.ingestion.factories import (ConversationFactory, CustomerFactory, RevenueFactory,

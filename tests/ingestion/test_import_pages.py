@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from ingestion.import_views import duration_text
+from ingestion.views.imports import duration_text
 from ingestion.models import Conversation, ImportJob
-from ingestion.services import import_job_run
+from ingestion.services.import_run import import_job_run
 from tenants.accounts.models import Role
 from tests.helpers import host_client
 

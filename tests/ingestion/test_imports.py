@@ -9,9 +9,10 @@ from django_tenants.utils import tenant_context
 from ingestion.csvfiles import ImportFileError
 from ingestion.datasets import DATASETS
 from ingestion.models import ColumnMapping, Conversation, Customer, ImportJob, ImportRejection, TouchedDay
-from ingestion.services import import_create, import_job_run, imports_resume
+from ingestion.services.import_run import import_job_run
+from ingestion.services.imports import import_create, imports_resume
 from tenants.accounts.models import Role
-from tests.helpers import api_key_client, wait_until
+from tests.helpers import host_client, api_key_client, wait_until
 
 HEADER = "external_id,channel,created_at,resolved_at,csat_score,priority\r\n"
 GOOD = [
@@ -111,7 +112,7 @@ def test_touched_days_are_recorded_in_the_workspace_time_zone(workspace):
 def test_an_interrupted_import_resumes_from_its_checkpoint_without_duplicates(workspace, settings, monkeypatch):
     settings.IMPORT_CHUNK_ROWS = 10
     lines = [f"r-{i},email,2026-05-01T10:00:00Z,,," for i in range(55)]
-    from ingestion import services
+    from ingestion.services import import_run as services
 
     real_chunk, calls = services._import_chunk, []
 
@@ -149,15 +150,26 @@ def test_a_file_for_another_dataset_is_refused_by_the_api_path(workspace):
                                 "The columns look like the customers dataset: is this the right dataset?")
 
 
-def test_the_upload_is_kept_until_the_report_is_read(workspace):
-    from ingestion.services import import_report_read
+def test_reading_a_report_writes_nothing_and_the_nightly_cleanup_deletes_the_upload_a_day_after(workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ingestion.services.imports import imports_cleanup
 
     job = run(workspace, GOOD)
     path = job.file.path
-    assert os.path.exists(path)
     with tenant_context(workspace):
-        import_report_read(job=job)
-    assert not os.path.exists(path) and job.report_read_at is not None
+        before = ImportJob.objects.values().get(pk=job.pk)
+    assert host_client(workspace, workspace.lead).get(f"/data/imports/{job.pk}/").status_code == 200
+    assert api_client(workspace).get(f"/api/v1/imports/{job.pk}").status_code == 200
+    with tenant_context(workspace):
+        assert ImportJob.objects.values().get(pk=job.pk) == before  # a GET writes nothing
+        assert os.path.exists(path) and imports_cleanup() == 0  # finished today: kept
+        ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=1, minutes=1))
+        assert imports_cleanup() == 1
+        job.refresh_from_db()
+    assert not os.path.exists(path) and job.file.name == "" and job.created_rows == 3
 
 
 # ------------------------------------------------------------------------------ API
@@ -277,7 +289,7 @@ def test_each_dataset_sample_downloads_and_imports_without_a_rejection(workspace
 
 
 def test_rejected_rows_are_written_like_the_upload(workspace):
-    from ingestion.selectors import rejected_rows_csv
+    from ingestion.selectors.imports import rejected_rows_csv
 
     upload = SimpleUploadedFile("fr.csv", "\ufeffexternal_id;channel;created_at\r\nc-1;email;hier\r\n".encode())
     with tenant_context(workspace):
@@ -293,7 +305,7 @@ def test_cleanup_deletes_abandoned_drafts_and_old_unread_uploads(workspace):
 
     from django.utils import timezone
 
-    from ingestion.services import imports_cleanup
+    from ingestion.services.imports import imports_cleanup
 
     with tenant_context(workspace):
         draft = import_create(dataset=DATASETS["conversations"], upload=csv_file(GOOD))

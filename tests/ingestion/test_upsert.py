@@ -6,7 +6,7 @@ from django_tenants.utils import tenant_context
 
 from ingestion.datasets import DATASETS, row_parse
 from ingestion.models import Conversation, Revenue
-from ingestion.services import UpsertResult, records_upsert
+from ingestion.services.records import UpsertResult, records_upsert
 
 PARIS = ZoneInfo("Europe/Paris")
 

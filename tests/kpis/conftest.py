@@ -4,9 +4,9 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from ingestion.datasets import DATASETS, row_parse
-from ingestion.services import records_upsert
+from ingestion.services.records import records_upsert
 from kpis.models import KpiSnapshot
-from kpis.services import kpis_compute
+from kpis.services.compute import kpis_compute
 
 
 def load_into(workspace, dataset_key, rows):

@@ -6,7 +6,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings, KpiSnapshot
-from kpis.services import kpis_compute
+from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, wait_until
 from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS
@@ -187,7 +187,7 @@ def test_a_worker_killed_mid_recompute_leaves_consistent_snapshots_and_the_next_
             key for key in KPIS if key.startswith(("conversation", "mean_time", "first_", "sla", "csat", "nps"))}
         fcr = KpiSnapshot.objects.get(kpi="first_contact_resolution", period_kind="year", period_start=date(2026, 1, 1),
                                       segment_kind="")
-        from kpis.services import kpis_compute
+        from kpis.services.compute import kpis_compute
 
         kpis_compute(since=date(2025, 11, 1), until=date(2026, 11, 2), keys=["first_contact_resolution"])
         fresh = KpiSnapshot.objects.get(kpi="first_contact_resolution", period_kind="year", period_start=date(2026, 1, 1),

@@ -12,7 +12,8 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiRecompute, KpiSnapshot
 from kpis.registry import KPIS
-from kpis.services import kpi_recompute_run, kpis_compute
+from kpis.services.compute import kpis_compute
+from kpis.services.recomputes import kpi_recompute_run
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, wait_until
 from tests.kpis.conftest import load_into

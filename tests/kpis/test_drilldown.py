@@ -10,7 +10,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from kpis.registry import KPIS, Kpi
-from kpis.selectors import kpi_drilldown
+from kpis.selectors.drilldown import kpi_drilldown
 from tenants.accounts.models import Role
 from tests.helpers import host_client
 from tests.kpis.test_pages import loaded

@@ -10,8 +10,9 @@ from ingestion.sentiment import mentions_score_sentiment
 from kpis.models import KpiSettings, KpiSnapshot
 from kpis.periods import RANGE, Period, period_of
 from kpis.registry import HIGHER, KPIS, Kpi
-from kpis.selectors import ACTIVE_USER_KPIS, RETENTION_KPIS, signup_cohorts, support_efficiency
-from kpis.services import kpi_settings_get, kpis_compute
+from kpis.selectors.active_users import ACTIVE_USER_KPIS, RETENTION_KPIS, signup_cohorts
+from kpis.selectors.support import support_efficiency
+from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import host_client
 from tests.kpis.test_pages import loaded
@@ -225,7 +226,7 @@ WEEKEND_CONVERSATIONS = [
 def weekend(workspace, load):
     load("conversations", WEEKEND_CONVERSATIONS)
     with tenant_context(workspace):
-        kpi_settings_get()
+        KpiSettings.load()
         yield workspace
 
 

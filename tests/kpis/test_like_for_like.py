@@ -13,8 +13,8 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings
 from kpis.periods import period_of
-from kpis.selectors import dashboard_cards, kpi_comparison
-from kpis.services import kpi_settings_get, kpis_compute
+from kpis.selectors.values import dashboard_cards, kpi_comparison
+from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, host_client, wait_until
 from tests.kpis.helpers import LIKE_FOR_LIKE_ANSWERS as ANSWERS
@@ -134,7 +134,7 @@ def test_kpi_comparison_is_digest_ready(loaded, today):
 
 def test_the_dashboard_cards_read_the_previous_span_in_a_constant_number_of_queries(loaded, today):
     with tenant_context(loaded):
-        settings = kpi_settings_get()
+        settings = KpiSettings.load()
         with CaptureQueriesContext(connection) as under_way:
             cards = {card["kpi"].key: card for card in dashboard_cards(period="month", anchor=DEC_5, settings=settings)}
         with CaptureQueriesContext(connection) as ended:
@@ -214,10 +214,10 @@ def test_the_openapi_schema_declares_every_field_of_a_series_point(loaded, today
 
 
 def test_the_support_page_reads_the_previous_span_in_a_constant_number_of_queries(loaded, today):
-    from kpis.selectors import support_efficiency
+    from kpis.selectors.support import support_efficiency
 
     with tenant_context(loaded):
-        settings = kpi_settings_get()
+        settings = KpiSettings.load()
         with CaptureQueriesContext(connection) as ended:
             support_efficiency(period=period_of("month", DEC_5), settings=settings, today=date(2026, 1, 10))
         with CaptureQueriesContext(connection) as under_way:

@@ -6,7 +6,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings
-from kpis.services import kpi_settings_get, kpi_settings_update, kpis_compute
+from kpis.services.compute import kpis_compute
+from kpis.services.settings import kpi_settings_update
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, host_client
 from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS, RESPONSES, conv
@@ -20,8 +21,7 @@ def loaded(workspace, load):
     load("survey_responses", RESPONSES)
     with tenant_context(workspace):
         # A handful of records: judged as enough (n ≥ 1) here, where targets are the subject.
-        KpiSettings.objects.create(**KpiSettings.DEFAULTS, targets={"first_contact_resolution": {"target": 60}},
-                                   min_sample_size=1)
+        KpiSettings.objects.update(targets={"first_contact_resolution": {"target": 60}}, min_sample_size=1)
         kpis_compute(since=date(2026, 2, 1), until=date(2026, 5, 1))
 
 
@@ -77,7 +77,7 @@ FCR_RISE = [
 def fcr_rise(workspace, load):
     load("conversations", FCR_RISE)
     with tenant_context(workspace):
-        kpi_settings_get()  # created with its defaults, then judged on n ≥ 1: targets here, not sample sizes
+        KpiSettings.load()  # created with its defaults, then judged on n ≥ 1: targets here, not sample sizes
         KpiSettings.objects.update(min_sample_size=1)
         kpis_compute(since=date(2026, 2, 1), until=date(2026, 4, 1), keys=["first_contact_resolution"])
     return workspace
@@ -91,7 +91,7 @@ def fcr_card(page: str) -> str:
 def reverse_fcr(workspace, target=None):
     """A team lead's override: first contact resolution is better when lower."""
     with tenant_context(workspace):
-        kpi_settings_update(settings=kpi_settings_get(),
+        kpi_settings_update(settings=KpiSettings.load(),
                             targets={"first_contact_resolution": {"target": target, "direction": "lower"}})
 
 

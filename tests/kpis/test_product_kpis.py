@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings
 from kpis.registry import KPIS
-from kpis.services import kpis_recompute_touched
+from kpis.services.compute import kpis_recompute_touched
 from tests.kpis.helpers import event, value
 
 CUSTOMERS = [

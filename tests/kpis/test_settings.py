@@ -9,7 +9,9 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiRecompute, KpiSettings, KpiSnapshot
 from kpis.registry import KPIS, LOWER, Kpi
-from kpis.services import kpi_recompute_run, kpi_settings_get, kpi_settings_update, kpis_compute
+from kpis.services.compute import kpis_compute
+from kpis.services.recomputes import kpi_recompute_run
+from kpis.services.settings import kpi_settings_update
 from kpis.settings_uses import SETTING_LABELS, kpi_setting_names, kpis_affected, settings_in_force
 from tenants.workspace.models import BusinessHours, Holiday
 from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS, conv
@@ -24,7 +26,7 @@ def snapshot(key, kind, start, segment_kind="", segment=""):
 
 def errors_of(**changes) -> dict:
     with pytest.raises(ValidationError) as raised:
-        kpi_settings_update(settings=kpi_settings_get(), **changes)
+        kpi_settings_update(settings=KpiSettings.load(), **changes)
     return raised.value.message_dict
 
 
@@ -56,8 +58,8 @@ def test_bad_values_are_refused_with_a_message_each_and_nothing_is_saved(workspa
         assert errors_of(checkout_events=["x" * 256]) == {
             "checkout_events": ["Checkout start events: a name is at most 255 characters."]}
         with pytest.raises(TypeError, match="Unknown KPI settings: colour"):
-            kpi_settings_update(settings=kpi_settings_get(), colour="blue")
-        settings = kpi_settings_get()
+            kpi_settings_update(settings=KpiSettings.load(), colour="blue")
+        settings = KpiSettings.load()
         assert (settings.visit_events, settings.sla_target_hours, settings.targets) == (["visit"], 24, {})
         assert not KpiRecompute.objects.exists()
 
@@ -73,7 +75,7 @@ def test_business_hours_mode_needs_business_hours(workspace):
 def test_values_are_normalised_and_saved(workspace):
     with tenant_context(workspace):
         update = kpi_settings_update(
-            settings=kpi_settings_get(), visit_events="visit, page_view , visit,", voice_channels=["phone", " voip", "phone"],
+            settings=KpiSettings.load(), visit_events="visit, page_view , visit,", voice_channels=["phone", " voip", "phone"],
             sla_target_hours="8", activation_window_days="14",
             targets={"csat": {"target": "85", "direction": "higher"}, "nps": {"target": None},
                      "first_response_time": {"target": 0.5}})
@@ -153,7 +155,7 @@ def test_a_shorter_sla_target_recomputes_sla_attainment_only(computed):
     march = date(2026, 3, 1)
     assert snapshot("sla_attainment", "month", march).value == 80.0  # 4 of 5 within 24 h (c2 took 26 h)
     mttr_before = snapshot("mean_time_to_resolution", "month", march).computed_at
-    update = kpi_settings_update(settings=kpi_settings_get(), sla_target_hours=1)
+    update = kpi_settings_update(settings=KpiSettings.load(), sla_target_hours=1)
     assert update.affected == {"sla_target_hours": ["sla_attainment"]} and update.keys == ["sla_attainment"]
     assert update.recompute.keys == ["sla_attainment"] and update.recompute.status == "queued"
     job = run(update)
@@ -169,7 +171,7 @@ def test_voice_channels_move_a_channel_between_text_and_voice(computed):
     # Phone only: voice = c2 (0 abandoned of 1); text = c1 c3 c4 c5 c6 c8 (c3 abandoned).
     assert snapshot("conversation_abandonment_rate", "month", march, "channel_kind", "voice").value == 0.0
     assert snapshot("conversation_abandonment_rate", "month", march, "channel_kind", "text").value == pytest.approx(100 / 6)
-    update = kpi_settings_update(settings=kpi_settings_get(), voice_channels=["phone", "chat"])
+    update = kpi_settings_update(settings=KpiSettings.load(), voice_channels=["phone", "chat"])
     assert update.keys == CONVERSATION_KPIS
     run(update)
     # Chat is voice now: voice = c2 c3 c5 (c3 abandoned); text = c1 c4 c6 c8.
@@ -180,10 +182,10 @@ def test_voice_channels_move_a_channel_between_text_and_voice(computed):
 
 
 def test_targets_change_no_snapshot(computed):
-    update = kpi_settings_update(settings=kpi_settings_get(), targets={"sla_attainment": {"target": 90}})
+    update = kpi_settings_update(settings=KpiSettings.load(), targets={"sla_attainment": {"target": 90}})
     assert (update.affected, update.keys, update.recompute) == ({"targets": []}, [], None)
     assert not KpiRecompute.objects.exists()
-    unchanged = kpi_settings_update(settings=kpi_settings_get(), sla_target_hours=24, targets={"sla_attainment": {"target": 90}})
+    unchanged = kpi_settings_update(settings=KpiSettings.load(), sla_target_hours=24, targets={"sla_attainment": {"target": 90}})
     assert (unchanged.affected, unchanged.recompute) == ({}, None)
 
 
@@ -220,7 +222,7 @@ def test_mttr_counts_every_hour_by_default(calendar_workspace):
 
 
 def test_business_hours_mttr_counts_only_opening_hours_outside_holidays(calendar_workspace):
-    update = kpi_settings_update(settings=kpi_settings_get(), business_hours_mttr=True)
+    update = kpi_settings_update(settings=KpiSettings.load(), business_hours_mttr=True)
     assert update.keys == ["mean_time_to_resolution"]
     run(update)
     march = snapshot("mean_time_to_resolution", "month", date(2026, 3, 1))
@@ -253,7 +255,7 @@ def test_changing_the_calendar_recomputes_business_hours_mttr_only_in_that_mode(
 
     holiday_add(day=date(2026, 3, 13), name="Off")
     assert not KpiRecompute.objects.exists()  # wall-clock mode: the calendar plays no part
-    kpi_settings_update(settings=kpi_settings_get(), business_hours_mttr=True)
+    kpi_settings_update(settings=KpiSettings.load(), business_hours_mttr=True)
     KpiRecompute.objects.all().delete()
     holiday_remove(holiday=Holiday.objects.get(date=date(2026, 3, 11)))
     business_hours_set(hours={day: (time(8), time(18)) for day in range(1, 6)})

@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiRecompute, KpiSettings, KpiSnapshot
 from kpis.registry import KPIS
-from kpis.services import kpis_compute
+from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import host_client, wait_until
 from tests.kpis.conftest import load_into

@@ -14,8 +14,8 @@ from ingestion.sentiment import mentions_score_sentiment, mentions_score_sentime
 from ingestion.tasks import mentions_score_sentiment_task
 from kpis.models import KpiSnapshot
 from kpis.registry import KPIS
-from kpis.selectors import social_spikes
-from kpis.services import kpis_compute
+from kpis.selectors.social import social_spikes
+from kpis.services.compute import kpis_compute
 
 SOCIAL = ["social_mention_volume", "social_net_sentiment", "social_share_of_voice"]
 LOVE, HATE = "I love this, fantastic support!", "Terrible, the worst service ever"

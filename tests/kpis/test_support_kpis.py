@@ -7,7 +7,7 @@ from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings, KpiSnapshot
 from kpis.registry import KPIS
-from kpis.services import kpis_compute
+from kpis.services.compute import kpis_compute
 
 CUSTOMERS = [
     {"external_id": f"cus-{i}", "signed_up_at": "2025-01-01T00:00:00Z"} for i in range(1, 5)

@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 from django_tenants.utils import tenant_context
 
-from kpis.models import KpiSnapshot
+from kpis.models import KpiSettings, KpiSnapshot
 from kpis.registry import KPIS
-from kpis.selectors import kpi_drilldown, kpi_series, segment_labels
-from kpis.services import kpi_settings_get, kpis_compute
+from kpis.selectors.drilldown import kpi_drilldown
+from kpis.selectors.values import kpi_series, segment_labels
+from kpis.services.compute import kpis_compute
 from tests.surveys.factories import AnswerFactory, InvitationFactory, ResponseFactory, survey_make
 
 CUSTOMERS = [
@@ -95,7 +96,7 @@ def test_csat_counts_pulse_answers(surveys):
 
 def test_live_range_equals_snapshots(surveys):
     live = kpi_series(key="nps", period="range", start=date(2026, 3, 1), end=date(2026, 4, 1),
-                      segment="survey", settings=kpi_settings_get())
+                      segment="survey", settings=KpiSettings.load())
     by_segment = {row["segment"]: (row["numerator"], row["denominator"]) for row in live}
     assert by_segment == {str(surveys["nps"].pk): (1, 4), str(surveys["custom"].pk): (0, 1), "": (1, 1)}
 
@@ -110,13 +111,13 @@ def test_an_edited_score_moves_the_kpi_but_not_its_period(workspace, surveys):
 
 def test_drilldown_lists_pulse_and_imported_answers(surveys):
     bands, rows = kpi_drilldown(kpi=KPIS["nps"], since=date(2026, 3, 1), until=date(2026, 4, 1),
-                                settings=kpi_settings_get(), band="detractor")
+                                settings=KpiSettings.load(), band="detractor")
     assert bands == {"promoter": 3, "passive": 2, "detractor": 1}
     (row,) = rows[0:10]
     shown = dict(zip(rows.columns, row[1:]))
     assert (row[0], shown["Score"], shown["Source"], shown["Channel"]) == ("detractor", 3, "survey: Quarterly NPS", "chat")
     _, rows = kpi_drilldown(kpi=KPIS["nps"], since=date(2026, 3, 1), until=date(2026, 4, 1),
-                            settings=kpi_settings_get(), segment="survey", value=str(surveys["custom"].pk))
+                            settings=KpiSettings.load(), segment="survey", value=str(surveys["custom"].pk))
     assert [dict(zip(rows.columns, r[1:]))["Score"] for r in rows[0:10]] == [8]
 
 

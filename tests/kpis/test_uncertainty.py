@@ -6,8 +6,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSettings
-from kpis.selectors import dashboard_cards
-from kpis.services import kpi_settings_get, kpis_compute
+from kpis.selectors.values import dashboard_cards
+from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, host_client, wait_until
 from tests.kpis.test_support_kpis import conv
@@ -41,7 +41,7 @@ def loaded(workspace, load):
     load("survey_responses", SURVEYS)
     load("conversations", RESOLVED)
     with tenant_context(workspace):
-        kpi_settings_get()
+        KpiSettings.load()
         KpiSettings.objects.update(targets={"mean_time_to_resolution": {"target": 10}})
         kpis_compute(since=date(2026, 2, 1), until=date(2026, 4, 1))
     return workspace

@@ -9,11 +9,11 @@ from django_tenants.utils import tenant_context
 
 from ingestion.models import TouchedDay
 from kpis.models import KpiSnapshot
-from kpis.services import kpis_recompute_touched
+from kpis.services.compute import kpis_recompute_touched
 from surveys.models import Invitation
 from surveys.services.answering import response_record_score
 from surveys.services.invitations import campaign_create
-from surveys.services.kpi_days import kpi_days_touch
+from ingestion.touched import touched_days_record
 from surveys.services.sending import invitations_send_due
 from tests.surveys.factories import survey_make
 
@@ -23,10 +23,10 @@ def test_kpi_days_touch_records_local_days_once(workspace):
 
     with tenant_context(workspace):
         # 22:30 UTC on 31 March is 1 April in Paris; twice the same day is one row.
-        kpi_days_touch(dataset="survey_invitations", moments=[
+        touched_days_record(dataset="survey_invitations", moments=[
             datetime(2026, 3, 31, 22, 30, tzinfo=UTC), datetime(2026, 4, 1, 8, tzinfo=UTC), None])
         assert list(TouchedDay.objects.values_list("dataset", "day")) == [("survey_invitations", date(2026, 4, 1))]
-        kpi_days_touch(dataset="survey_invitations", moments=[])
+        touched_days_record(dataset="survey_invitations", moments=[])
         assert TouchedDay.objects.count() == 1
 
 
@@ -54,11 +54,11 @@ def test_sending_and_answering_feed_the_response_rate_and_nps(workspace, mailout
 
 
 def test_a_day_touched_again_during_a_recompute_is_kept_for_the_next(workspace, monkeypatch):
-    import kpis.services
+    import kpis.services.compute
 
     with tenant_context(workspace):
-        kpi_days_touch(dataset="survey_invitations", moments=[timezone.now()])
-        compute = kpis.services.kpi_compute
+        touched_days_record(dataset="survey_invitations", moments=[timezone.now()])
+        compute = kpis.services.compute.kpi_compute
 
         def compute_while_an_answer_arrives(**kwargs):
             # Another transaction's ON CONFLICT DO UPDATE renews recorded_at (its now());
@@ -66,10 +66,10 @@ def test_a_day_touched_again_during_a_recompute_is_kept_for_the_next(workspace, 
             TouchedDay.objects.update(recorded_at=F("recorded_at") + timedelta(seconds=1))
             return compute(**kwargs)
 
-        monkeypatch.setattr(kpis.services, "kpi_compute", compute_while_an_answer_arrives)
+        monkeypatch.setattr(kpis.services.compute, "kpi_compute", compute_while_an_answer_arrives)
         kpis_recompute_touched()
         # The row was renewed after it was read: it stays, so the change is not lost.
         assert list(TouchedDay.objects.values_list("dataset", "day")) == [("survey_invitations", timezone.localdate())]
-        monkeypatch.setattr(kpis.services, "kpi_compute", compute)
+        monkeypatch.setattr(kpis.services.compute, "kpi_compute", compute)
         kpis_recompute_touched()
         assert not TouchedDay.objects.exists()

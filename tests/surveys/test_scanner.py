@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from kpis.models import KpiSnapshot
-from kpis.services import kpis_recompute_touched
+from kpis.services.compute import kpis_recompute_touched
 from surveys.models import Invitation, OutboxEmail, Response
 from surveys.reports import score_summary
 from surveys.services import scanner

@@ -25,7 +25,7 @@ Rules for every KPI:
   nothing; the page's button sends the answer.
 - Settings in force (Settings → KPIs) are shown beside every value on the KPI pages.
 
-Like-for-like comparisons (`kpis/periods.py` `comparison_of`, `kpis/selectors.py`
+Like-for-like comparisons (`kpis/periods.py` `comparison_of`, `kpis/selectors/values.py`
 `kpi_comparison`; dashboard, every KPI page, the support, active users and social pages,
 the API series points):
 

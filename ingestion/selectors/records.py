@@ -2,14 +2,13 @@
 import zoneinfo
 from datetime import date
 from dataclasses import dataclass
-from typing import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 
 from ingestion.datasets import DATASETS, TIME_FIELDS, FieldError
-from ingestion.services import dataset_model
+from ingestion.models import dataset_model
 
 FILTERABLE_KINDS = ("text", "choice", "boolean", "integer")
 
@@ -187,29 +186,6 @@ def record_get(*, dataset_key: str, pk: int):
     """One stored row of the dataset, or None."""
     return dataset_model(DATASETS[dataset_key]).objects.filter(pk=pk).first()
 
-# ------------------------------------------------------------------------------ imports
-
-def import_list() -> QuerySet:
-    from ingestion.models import ImportJob
-
-    return ImportJob.objects.select_related("created_by").order_by("-created_at")
-
-
-def import_rejections(*, job) -> QuerySet:
-    return job.rejections.order_by("line")
-
-
-def rejected_rows_csv(*, job) -> Iterator[str]:
-    """The rejected rows of an import as CSV lines: the file's columns as read, plus an
-    ``error`` column naming each problem, written like the upload (same delimiter, a BOM
-    if it had one) so the same spreadsheet opens it. Streamed, for many rejections."""
-    from ingestion.csvfiles import csv_line
-
-    yield ("\ufeff" if job.bom else "") + csv_line([*job.headers, "error"], delimiter=job.delimiter)
-    for values, errors in import_rejections(job=job).values_list("values", "errors").iterator(chunk_size=2000):
-        message = "; ".join(e["error"] for e in errors)
-        padded = list(values) + [""] * (len(job.headers) - len(values))
-        yield csv_line([*padded, message], delimiter=job.delimiter)
 
 
 def dataset_sample_csv(*, dataset_key: str, rows: int = 25) -> str:
@@ -230,3 +206,4 @@ def dataset_sample_csv(*, dataset_key: str, rows: int = 25) -> str:
 
 # Samples are the same file every day (a fixed world), so documentation can quote them.
 SAMPLE_END = date(2026, 1, 1)
+

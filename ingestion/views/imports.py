@@ -7,13 +7,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from ingestion.api import rejected_rows_response
 from ingestion.csvfiles import ImportFileError
 from ingestion.datasets import DATASETS
 from ingestion.forms import ImportMappingForm, ImportUploadForm
 from ingestion.models import ImportJob
-from ingestion.selectors import import_list, import_rejections
-from ingestion.services import import_create, import_preview, import_report_read, import_start, mapping_problems
+from ingestion.responses import rejected_rows_response
+from ingestion.selectors.imports import import_list, import_preview, import_rejections
+from ingestion.selectors.mapping import mapping_problems
+from ingestion.services.imports import import_create, import_start
 from tenants.accounts.decorators import team_lead_required
 
 
@@ -60,7 +61,6 @@ def import_detail(request, pk):
         return redirect("ingestion:import", pk=job.pk)
     context = {"job": job, "dataset": DATASETS[job.dataset]}
     if job.is_finished:
-        import_report_read(job=job)
         rejections = Paginator(import_rejections(job=job), 100).get_page(request.GET.get("page"))
         took = (job.finished_at - job.started_at).total_seconds() if job.started_at and job.finished_at else None
         context.update(rejections=rejections, problems=_problems(job, rejections), took=duration_text(took))

@@ -2,10 +2,11 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 
-from ingestion import selectors
+from ingestion.responses import dataset_sample_response
+from ingestion.selectors import records as selectors
 from ingestion.datasets import DATASETS
 from ingestion.forms import PageForm, RecordFilterForm
 from tenants.accounts.decorators import team_lead_required
@@ -34,10 +35,7 @@ def dataset_detail(request, key):
 def dataset_sample(request, key):
     """A sample CSV of the dataset: the first rows the demo generator makes, so it is
     realistic, consistent with the other samples and passes the dataset's validation."""
-    dataset = _dataset(key)
-    response = HttpResponse(selectors.dataset_sample_csv(dataset_key=dataset.key), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="pulse-sample-{dataset.key}.csv"'
-    return response
+    return dataset_sample_response(_dataset(key))
 
 
 @team_lead_required
