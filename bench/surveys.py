@@ -87,7 +87,7 @@ def send_run(workspace, count: int, label: str, sink: Sink) -> float:
         recipients = [{"email": f"person{i}@bench.test", "name": f"Person {i}", "customer_external_id": f"c{i}"}
                       for i in range(count)]
         # The send task the commit would queue is run below, in this process.
-        with mock.patch("surveys.services.sending.invitations_send_later"):
+        with mock.patch("surveys.services.invitations.invitations_send_later"):
             started = time.perf_counter()
             campaign_create(survey=survey, recipients=recipients, reminder_days=3)
             created = time.perf_counter() - started

@@ -6,10 +6,10 @@ from rest_framework.permissions import AllowAny
 from ingestion.api.imports import ImportDetailView, ImportListView, ImportRejectedRowsView
 from ingestion.api.records import DatasetRecordsView
 from kpis.views import dashboard as kpi_dashboard
-from surveys.api_results import SurveyResponsesView
+from surveys.api.results import SurveyResponsesView
 from kpis.api import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
-from surveys.api import SurveyDetailView, SurveyListView
-from surveys.api_invitations import SurveyInvitationsView
+from surveys.api.authoring import SurveyDetailView, SurveyListView
+from surveys.api.invitations import SurveyInvitationsView
 from tenants import api, views
 
 api_v1 = [

@@ -18,7 +18,7 @@ class ImportTask(TenantTask):
 
 
 @shared_task(name="ingestion.import_run", base=ImportTask, **LONG_TASK)
-def import_run(job_id: str) -> None:
+def import_run_task(job_id: str) -> None:
     import_job_run(job_id=job_id)
 
 

@@ -19,7 +19,7 @@ def _recompute_touched(sender, dataset, **kwargs):
     # Sent after commit, inside the workspace's schema: queue the touched-days recompute.
     from tenants.tasking import enqueue
 
-    enqueue("kpis.tasks.recompute_touched")
+    enqueue("kpis.tasks.recompute_touched_task")
 
 
 def _recompute_joined(sender, dataset, **kwargs):

@@ -112,7 +112,7 @@ class Kpi:
     def margin(self, figures: tuple) -> float | None:
         """Half-width in points of the plain Wald 95% interval of the value from
         (numerator, denominator, *extra_columns): what the survey results page shows beside
-        a score (surveys/reports.py). None by default, and below two answers."""
+        a score (surveys/selectors/results.py). None by default, and below two answers."""
         return None
 
     def reach(self, settings: dict) -> tuple[int, int]:

@@ -16,25 +16,25 @@ class RecomputeTask(TenantTask):
 # Every recompute replaces a KPI's snapshots in one transaction: idempotent and safe to
 # run again after a killed worker (acks_late re-delivers it).
 @shared_task(name="kpis.recompute", base=RecomputeTask, **LONG_TASK)
-def recompute(recompute_id: str) -> None:
+def recompute_task(recompute_id: str) -> None:
     kpi_recompute_run(recompute_id=recompute_id)
 
 
 @shared_task(name="kpis.recompute_touched", **LONG_TASK)
-def recompute_touched() -> int:
+def recompute_touched_task() -> int:
     return kpis_recompute_touched()
 
 
 @shared_task(name="kpis.recompute_current", **LONG_TASK)
-def recompute_current() -> int:
+def recompute_current_task() -> int:
     return kpis_recompute_current()
 
 
 @shared_task(name="kpis.recompute_all", **LONG_TASK)
-def recompute_all() -> int:
+def recompute_all_task() -> int:
     return kpis_recompute_all()
 
 
 @shared_task(name="kpis.recomputes_resume")
-def recomputes_resume() -> int:
+def recomputes_resume_task() -> int:
     return kpi_recomputes_resume()

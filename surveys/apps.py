@@ -8,7 +8,7 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         from ingestion.signals import records_written
-        from surveys import selectors  # noqa: F401 — registers the KPI survey segment's labels
+        from surveys.selectors import authoring  # noqa: F401 — registers the KPI survey segment's labels
 
         records_written.connect(_scan_resolved_conversations, dispatch_uid="surveys-csat-trigger")
 

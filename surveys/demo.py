@@ -38,7 +38,7 @@ from surveys.models import (
     Suppression,
     Survey,
 )
-from surveys.reports import band_of
+from surveys.selectors.results import band_of
 from tenants.accounts.models import Role, User
 
 PUBLIC_IDS = {"nps": "demo-nps", "csat": "demo-csat", "feedback": "demo-feedback"}
@@ -178,7 +178,8 @@ class _Builder:
 def demo_surveys_load(*, world: World) -> dict[str, int]:
     """Create the demo surveys and their history in the current workspace (see the module
     docstring); {} when they exist already."""
-    from surveys.services.authoring import survey_create_from_template, survey_settings_update
+    from surveys.services.authoring import survey_create_from_template
+    from surveys.services.survey_settings import survey_settings_update
 
     if Survey.objects.filter(public_id__in=PUBLIC_IDS.values()).exists():
         return {}

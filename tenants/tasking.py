@@ -32,7 +32,7 @@ class NoTenantContext(RuntimeError):
 def enqueue(task, *args, **kwargs) -> None:
     """Send ``task`` for the current workspace once the surrounding transaction commits.
 
-    ``task`` is the task or its dotted path ("ingestion.tasks.import_run"): services name
+    ``task`` is the task or its dotted path ("ingestion.tasks.import_run_task"): services name
     the tasks they queue by path, so a service module never imports the tasks module that
     imports it (tasks → services is the one direction)."""
     if isinstance(task, str):

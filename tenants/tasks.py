@@ -7,7 +7,7 @@ from tenants.tasking import LONG_TASK
 
 
 @shared_task(name="tenants.fan_out", **LONG_TASK)
-def fan_out(task_name: str) -> int:
+def fan_out_task(task_name: str) -> int:
     """Run in the public schema by beat: enqueue ``task_name`` once per workspace, each in
     its own schema. Returns how many workspaces were scheduled."""
     task = app.tasks[task_name]

@@ -70,7 +70,7 @@ def import_start(*, job: ImportJob, mapping: list[str], mode: str) -> ImportJob:
     job.mapping, job.mode, job.status = mapping, mode, ImportJob.Status.QUEUED
     job.phase = ImportJob.Phase.VALIDATE if mode == ImportJob.Mode.ALL_OR_NOTHING else ImportJob.Phase.LOAD
     job.save(update_fields=["mapping", "mode", "status", "phase"])
-    enqueue("ingestion.tasks.import_run", str(job.pk))
+    enqueue("ingestion.tasks.import_run_task", str(job.pk))
     return job
 
 
@@ -104,7 +104,7 @@ def imports_resume(*, stalled_after: timedelta = timedelta(minutes=10)) -> int:
             job_fail(job, job.error or f"The import stopped {job.attempts} times without finishing; upload the file again.")
             continue
         with transaction.atomic():
-            enqueue("ingestion.tasks.import_run", str(job.pk))
+            enqueue("ingestion.tasks.import_run_task", str(job.pk))
         requeued += 1
     return requeued
 

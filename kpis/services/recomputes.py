@@ -12,7 +12,7 @@ from kpis.services.compute import kpis_recompute_all
 from kpis.settings_uses import kpis_affected
 from tenants.tasking import enqueue
 
-RECOMPUTE_TASK = "kpis.tasks.recompute"
+RECOMPUTE_TASK = "kpis.tasks.recompute_task"
 
 
 @transaction.atomic

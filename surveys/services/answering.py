@@ -1,4 +1,5 @@
-"""Answering a survey: the public pages' writes (and the token check they start with).
+"""Answering a survey: the public pages' writes (their reads, the token check first, are
+``surveys.selectors.answering``).
 
 A first answer (the score clicked in the email, or the first submit) is ONE statement, a
 ``WITH … INSERT … ON CONFLICT`` that writes the Response, its Answers, marks the
@@ -19,29 +20,22 @@ The public answer endpoint is benchmarked (``bench/_surveys_answering.py``), whi
 this is not written as get-or-create plus one save per answer.
 """
 import json
-import re
-import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from surveys.models import FOLLOW_UP_BANDS, SCORE_BANDS, SCORE_RANGES, Answer, Invitation, InvitationStatus, Question, QuestionKind, Response, Survey
 from ingestion.touched import local_day_sql, touched_days_record, touched_days_sql
+from surveys.models import FOLLOW_UP_BANDS, SCORE_BANDS, Answer, Invitation, InvitationStatus, Question, QuestionKind, Response, Survey
+from surveys.selectors.answering import SCORE_KINDS, survey_questions, survey_score_question
+from surveys.services.answer_values import AnswerValue, answers_clean, answers_missing, is_blank
 from surveys.services.kpi_days import SURVEY_INVITATIONS, SURVEY_RESPONSES
 
-TEXT_MAX_CHARS = 5000
 CHANNEL_MAX_CHARS = Response._meta.get_field("channel").max_length
 AGENT_MAX_CHARS = Response._meta.get_field("agent").max_length
-# Tokens are ``secrets.token_urlsafe(24)``: 32 URL-safe characters. Anything else is
-# rejected before it reaches the database (and so before it costs a query).
-TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
-PUBLIC_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
-SCORE_KINDS = (QuestionKind.NPS, QuestionKind.CSAT)
 # Detractors (NPS 0–6) and unhappy customers (CSAT 1–2) get a follow-up.
 FOLLOWUP_BANDS = {kind: range(SCORE_BANDS[kind][band][0], SCORE_BANDS[kind][band][1] + 1)
                   for kind, band in FOLLOW_UP_BANDS.items()}
@@ -54,166 +48,6 @@ class HeldSubmission(Exception):
         super().__init__(", ".join(reasons))
         self.reasons = list(reasons)
 
-
-@dataclass(frozen=True)
-class Unavailable:
-    """Why a survey link cannot be answered: the HTTP status and what the customer reads."""
-
-    status: int
-    title: str
-    message: str
-
-
-UNKNOWN = Unavailable(404, "This survey link does not work",
-                      "The link may be incomplete: check that you copied the whole address from the email.")
-EXPIRED = Unavailable(410, "This survey link has expired",
-                      "Survey links work for a limited time, and this one is no longer valid. Thank you all the same!")
-UNKNOWN_SURVEY = Unavailable(404, "This survey does not exist",
-                             "The link may be incomplete: check that you copied the whole address.")
-CLOSED = Unavailable(410, "This survey is closed",
-                     "It no longer takes answers. Thank you for your interest!")
-
-
-def invitation_for_token(token: str, *, now: datetime | None = None) -> Invitation | Unavailable:
-    """The invitation a survey link names, with its survey, or why it cannot be answered.
-
-    - unknown or malformed (a tampered token is simply unknown): 404;
-    - expired (``expires_at`` passed, or the status says so): 410, even if answered
-      before: answers may be edited until the link expires, not after;
-    - survey closed: 410 with its own message, unless the invitation was answered
-      already: closing stops *new* responses; the customer who answered may still
-      correct their answers until the link expires;
-    - unsubscribed: may still answer. Unsubscribing stops emails, it does not take back
-      a link the customer holds; their opinion is still welcome.
-    """
-    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
-        return UNKNOWN
-    try:
-        invitation = Invitation.objects.select_related("survey").get(token=token)
-    except Invitation.DoesNotExist:
-        return UNKNOWN
-    now = now or timezone.now()
-    if invitation.status == InvitationStatus.EXPIRED or invitation.expires_at <= now:
-        return EXPIRED
-    if not invitation.survey.is_open and invitation.responded_at is None:
-        return CLOSED
-    return invitation
-
-
-def survey_for_public_id(public_id: str) -> Survey | Unavailable:
-    """The survey a public link names, or why it cannot be answered (unknown: 404; closed:
-    410, and then nobody edits either: a public link has no expiry of its own, so the
-    survey's being open is what bounds edits)."""
-    if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
-        return UNKNOWN_SURVEY
-    try:
-        survey = Survey.objects.get(public_id=public_id)
-    except Survey.DoesNotExist:
-        return UNKNOWN_SURVEY
-    if not survey.is_open:
-        return CLOSED
-    return survey
-
-
-# Process-local: the answer pages read the same few surveys' questions on every request.
-_QUESTIONS: dict[tuple, tuple[float, list[Question]]] = {}
-QUESTIONS_CACHE_SECONDS = 60
-QUESTIONS_CACHE_SIZE = 1000
-
-
-def survey_questions(survey: Survey) -> list[Question]:
-    """The survey's questions in order, kept per process for a minute. Every change of the
-    questions bumps ``Survey.version`` and saves the survey (``updated_at``), so the key
-    (schema, survey, version, updated_at) names one set of questions and a changed survey
-    is read afresh; the minute only bounds the cost of a change that forgot the version."""
-    key = (connection.schema_name, survey.pk, survey.version, survey.updated_at)
-    now = time.monotonic()
-    cached = _QUESTIONS.get(key)
-    if cached is not None and now - cached[0] < QUESTIONS_CACHE_SECONDS:
-        return cached[1]
-    questions = list(survey.questions.all())
-    if len(_QUESTIONS) >= QUESTIONS_CACHE_SIZE:
-        _QUESTIONS.clear()
-    _QUESTIONS[key] = (now, questions)
-    return questions
-
-
-def survey_score_question(questions) -> Question | None:
-    """The survey's first NPS or CSAT question: its answer is the response's score."""
-    return next((q for q in questions if q.kind in SCORE_KINDS), None)
-
-
-# ---------------------------------------------------------------- validation
-
-@dataclass
-class _Value:
-    """One answer, validated and in the shape of the Answer row (empty: clear it)."""
-
-    score: int | None = None
-    choices: list | None = None
-    text: str = ""
-
-    @property
-    def empty(self) -> bool:
-        return self.score is None and not self.choices and not self.text
-
-
-def _is_blank(raw) -> bool:
-    if raw is None:
-        return True
-    if isinstance(raw, (list, tuple)):
-        return all(_is_blank(item) for item in raw)
-    return str(raw).strip() == ""
-
-
-def _clean(question: Question, raw) -> _Value:
-    """The answer ``raw`` (a string, or a list for multiple choice) to ``question``, or a
-    ValidationError whose message is meant for the customer."""
-    kind = question.kind
-    if _is_blank(raw):
-        return _Value()
-    if kind in SCORE_RANGES or kind == QuestionKind.RATING:
-        low, high = question.score_range
-        value = raw[0] if isinstance(raw, (list, tuple)) and len(raw) == 1 else raw
-        try:
-            score = int(str(value).strip())
-        except ValueError:
-            score = None
-        if score is None or not low <= score <= high:
-            raise ValidationError(f"Choose a number from {low} to {high}.")
-        return _Value(score=score)
-    if kind == QuestionKind.SINGLE:
-        value = raw[0] if isinstance(raw, (list, tuple)) and len(raw) == 1 else raw
-        if not isinstance(value, str) or value not in question.choices:
-            raise ValidationError("Choose one of the options.")
-        return _Value(choices=[value])
-    if kind == QuestionKind.MULTIPLE:
-        values = [raw] if isinstance(raw, str) else list(raw)
-        values = [v for v in values if not _is_blank(v)]
-        if any(not isinstance(v, str) or v not in question.choices for v in values):
-            raise ValidationError("Choose among the options shown.")
-        # Stored in the survey's order, once each, whatever order the browser sent.
-        return _Value(choices=[c for c in question.choices if c in values])
-    if kind == QuestionKind.TEXT:
-        text = str(raw).strip()
-        if len(text) > TEXT_MAX_CHARS:
-            raise ValidationError(f"Keep your answer under {TEXT_MAX_CHARS:,} characters (it has {len(text):,}).")
-        return _Value(text=text)
-    raise ValidationError("This question cannot be answered.")  # an unknown kind: a data error
-
-
-def _clean_all(questions: list[Question], answers: dict) -> tuple[dict[str, _Value], dict[str, list[str]]]:
-    by_key = {q.key: q for q in questions}
-    cleaned, errors = {}, {}
-    for key, raw in answers.items():
-        question = by_key.get(key)
-        if question is None:
-            continue  # not a question of this survey (a stale form): nothing to store
-        try:
-            cleaned[key] = _clean(question, raw)
-        except ValidationError as error:
-            errors[key] = error.messages
-    return cleaned, errors
 
 
 # ---------------------------------------------------------------- writes
@@ -273,10 +107,6 @@ _BY_INVITATION = "(invitation_id)"
 _BY_BROWSER = "(survey_id, browser_key) WHERE browser_key <> ''"
 
 
-def _missing(questions, values: dict) -> dict:
-    return {q.key: ["Answer this question."] for q in questions if q.required and values.get(q.key, _Value()).empty}
-
-
 def response_save(*, survey: Survey, answers: dict, invitation: Invitation | None = None,
                   browser_key: str | None = None, channel: str = "", agent: str = "", complete: bool = True,
                   questions: list[Question] | None = None, now: datetime | None = None,
@@ -299,7 +129,7 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
     if (invitation is None) == (not browser_key):
         raise ValueError("a response belongs to an invitation or to a browser key, not both or neither")
     questions = survey_questions(survey) if questions is None else questions
-    cleaned, errors = _clean_all(questions, answers)
+    cleaned, errors = answers_clean(questions, answers)
     if errors:
         raise ValidationError(errors)
     nothing = {"__all__": ["Answer at least one question."]}
@@ -314,7 +144,7 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
                   agent=agent[:AGENT_MAX_CHARS], cleaned=cleaned, score_question=score_question,
                   comment_question=comment_question, complete=complete, now=now, by_key=by_key,
                   flag_reasons=tuple(flag_reasons))
-    missing_now = _missing(questions, cleaned) if complete else {}
+    missing_now = answers_missing(questions, cleaned) if complete else {}
 
     # An invitation not answered yet: its first answer is one statement, atomic by itself,
     # so no transaction is opened (two round trips fewer on the benchmarked path). Had a
@@ -346,10 +176,10 @@ def response_save(*, survey: Survey, answers: dict, invitation: Invitation | Non
 
         # The answers as they will be once saved: required questions and the response's
         # denormalised fields are judged on that, not on this request alone.
-        final = {key: _Value(a.score, a.choices, a.text) for key, a in stored.items()}
+        final = {key: AnswerValue(a.score, a.choices, a.text) for key, a in stored.items()}
         final.update(cleaned)
         if complete:
-            missing = _missing(questions, final)
+            missing = answers_missing(questions, final)
             if missing:
                 raise ValidationError(missing)
             if all(value.empty for value in final.values()):
@@ -494,25 +324,9 @@ def response_record_score(*, invitation: Invitation, score, questions: list[Ques
                              complete=False, questions=questions, now=now)
     except ValidationError as error:
         # A blank ?score= is not "clear my score": say what is expected.
-        if _is_blank(score):
+        if is_blank(score):
             low, high = question.score_range
             raise ValidationError({question.key: [f"Choose a number from {low} to {high}."]}) from error
         raise
 
 
-def response_form_values(*, response_filter: dict) -> dict[str, object]:
-    """The stored answers of one response as the form's values (question key → raw value,
-    a list for multiple choice): one query, no Response row needed."""
-    values = {}
-    rows = Answer.objects.filter(**{f"response__{k}": v for k, v in response_filter.items()}).values_list(
-        "question__key", "question__kind", "score", "choices", "text")
-    for key, kind, score, choices, text in rows:
-        if kind == QuestionKind.MULTIPLE:
-            values[key] = list(choices)
-        elif kind == QuestionKind.SINGLE:
-            values[key] = choices[0] if choices else ""
-        elif kind == QuestionKind.TEXT:
-            values[key] = text
-        else:
-            values[key] = "" if score is None else str(score)
-    return values

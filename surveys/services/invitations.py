@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from surveys.models import (Campaign, Invitation, InvitationSource, InvitationStatus, Refusal, Suppression, Survey,
                             SurveySettings)
+from tenants.tasking import enqueue
 
 RECIPIENT_FIELDS = ("email", "name", "customer_external_id", "channel", "agent")
 # Longest value each recipient field takes (the columns' sizes).
@@ -129,6 +130,12 @@ def invitations_screen(*, survey: Survey, recipients: list[dict], source: str = 
     return result
 
 
+def invitations_send_later() -> None:
+    """Queue a sender run (``surveys.services.sending``) for the current workspace once the
+    transaction commits."""
+    enqueue("surveys.tasks.invitations_send_due_task")
+
+
 def invitations_create(*, survey: Survey, recipients: list[dict], source: str, campaign: Campaign | None = None,
                        scheduled_at: datetime | None = None,
                        reminder_days: int | None = None) -> tuple[list[Invitation], list[Refusal]]:
@@ -136,8 +143,6 @@ def invitations_create(*, survey: Survey, recipients: list[dict], source: str, c
     the trigger adds conversation_external_id and a scheduled_at of its own) to ``survey``:
     the refused get a ``Refusal`` row with the reason, the others a scheduled invitation,
     emailed by the sender once due (queued when this transaction commits)."""
-    from surveys.services.sending import invitations_send_later
-
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:

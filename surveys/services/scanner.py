@@ -39,9 +39,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ingestion.signals import records_written
+from ingestion.touched import touched_days_record
 from surveys.models import Invitation, Response, SurveySettings
 from surveys.services.answering import FOLLOWUP_BANDS, invitations_mark_answered
-from ingestion.touched import touched_days_record
 from surveys.services.kpi_days import SURVEY_RESPONSES
 
 EARLY_HIT = "early_hit"

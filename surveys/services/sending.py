@@ -22,10 +22,10 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ingestion.touched import touched_days_record
 from surveys.mail import InvitationEmail, invitation_email_prepare
 from surveys.models import Invitation, InvitationStatus, Suppression, SurveySettings
-from surveys.services.invitations import UNCERTAIN, suppression_reason_text, workspace_lock_key
-from ingestion.touched import touched_days_record
+from surveys.services.invitations import UNCERTAIN, invitations_send_later, suppression_reason_text, workspace_lock_key
 from surveys.services.kpi_days import SURVEY_INVITATIONS
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,6 @@ SEND_LIMIT = 5000
 CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError,
                      smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError,
                      smtplib.SMTPException, ConnectionError, socket.timeout, OSError)
-
-
-def invitations_send_later() -> None:
-    """Queue a sender run for the current workspace once the transaction commits."""
-    from surveys.tasks import invitations_send_due_task
-    from tenants.tasking import enqueue
-
-    enqueue(invitations_send_due_task)
 
 
 def _due_first(now: datetime):

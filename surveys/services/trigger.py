@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from surveys.models import Invitation, InvitationSource, Refusal, SurveySettings
 from surveys.services.invitations import invitations_create, workspace_lock_key
+from tenants.tasking import enqueue
 
 # Only conversations resolved this recently are surveyed: a CSAT question about a
 # conversation from weeks ago would not be answered meaningfully.
@@ -72,8 +73,5 @@ def csat_trigger_scan() -> int:
 
 def csat_trigger_later() -> None:
     """Queue a scan for the current workspace after commit, when the trigger is on."""
-    from surveys.tasks import csat_trigger_scan_task
-    from tenants.tasking import enqueue
-
     if SurveySettings.objects.filter(pk=1, csat_trigger_survey__isnull=False).exists():
-        enqueue(csat_trigger_scan_task)
+        enqueue("surveys.tasks.csat_trigger_scan_task")

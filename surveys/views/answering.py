@@ -24,19 +24,18 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from surveys.models import Invitation, Response, Survey, SurveySettings
-from surveys.services import scanner
-from surveys.services.answering import (
+from surveys.selectors.answering import (
     TOKEN_RE,
     UNKNOWN_SURVEY,
-    HeldSubmission,
     Unavailable,
     invitation_for_token,
     response_form_values,
-    response_save,
     survey_for_public_id,
     survey_questions,
     survey_score_question,
 )
+from surveys.services import scanner
+from surveys.services.answering import HeldSubmission, response_save
 from tenants.ratelimits import client_address
 
 BROWSER_COOKIE_SALT = "surveys.public.browser-key"

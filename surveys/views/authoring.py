@@ -12,22 +12,12 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from surveys import selectors
+from surveys.selectors import authoring as selectors
 from surveys.catalog import TEMPLATES
-from surveys.forms import NewSurveyForm, SurveySettingsForm, SurveyTextsForm, question_formset
+from surveys.forms.authoring import NewSurveyForm, SurveySettingsForm, SurveyTextsForm, question_formset
 from surveys.models import QuestionKind
-from surveys.services.authoring import (
-    LOCKED_MESSAGE,
-    LOGO_TYPES,
-    QuestionsInvalid,
-    SurveyLocked,
-    survey_close,
-    survey_create_from_template,
-    survey_duplicate,
-    survey_reopen,
-    survey_settings_update,
-    survey_update,
-)
+from surveys.services.authoring import LOCKED_MESSAGE, QuestionsInvalid, SurveyLocked, survey_close, survey_create_from_template, survey_duplicate, survey_reopen, survey_update
+from surveys.services.survey_settings import LOGO_TYPES, survey_settings_update
 from tenants.accounts.decorators import agent_required, team_lead_required
 from tenants.forms import form_add_errors, form_apply
 

@@ -15,8 +15,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from surveys import selectors_distribution as selectors
-from surveys.forms_distribution import InvitationFilterForm, SendForm, SuppressionAddForm
+from surveys.selectors import distribution as selectors
+from surveys.forms.distribution import InvitationFilterForm, SendForm, SuppressionAddForm
 from surveys.models import Campaign, Suppression, Survey
 from surveys.services import scanner
 from surveys.services.invitations import (audience_customer_options, campaign_create, invitations_screen, suppression_add,

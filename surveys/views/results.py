@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
-from surveys import reports
-from surveys.forms_results import FollowUpForm, ResponseFilterForm
+from surveys.selectors import results as reports
+from surveys.forms.results import FollowUpForm, ResponseFilterForm
 from surveys.models import Response, Survey
 from surveys.services.followup import UNCHANGED, response_followup_update
 from tenants.accounts.decorators import agent_required

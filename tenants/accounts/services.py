@@ -65,9 +65,7 @@ def invitation_create(*, email: str, role: str, invited_by: User) -> Invitation:
     invitation.role, invitation.invited_by, invitation.expires_at = role, invited_by, expires_at
     invitation.nonce = secrets.token_hex(16)  # a fresh link: any earlier one stops working
     invitation.save()
-    from tenants.accounts.tasks import invitation_send_email
-
-    enqueue(invitation_send_email, invitation.pk)
+    enqueue("tenants.accounts.tasks.invitation_send_email_task", invitation.pk)
     return invitation
 
 
@@ -136,9 +134,7 @@ def password_reset_request(*, email: str) -> None:
     so the form cannot be used to find out who is a member."""
     user = User.objects.filter(email=email_normalise(email), is_active=True).first()
     if user is not None and user.has_usable_password():
-        from tenants.accounts.tasks import password_reset_send_email
-
-        enqueue(password_reset_send_email, user.pk)
+        enqueue("tenants.accounts.tasks.password_reset_send_email_task", user.pk)
 
 
 def session_clear_expired() -> int:

@@ -11,15 +11,15 @@ EMAIL_RETRY = dict(autoretry_for=(SMTPException, OSError), retry_backoff=True, r
 
 
 @shared_task(name="accounts.invitation_send_email", **EMAIL_RETRY)
-def invitation_send_email(invitation_id: int) -> bool:
+def invitation_send_email_task(invitation_id: int) -> bool:
     return invitation_email_send(invitation_id=invitation_id)
 
 
 @shared_task(name="accounts.password_reset_send_email", **EMAIL_RETRY)
-def password_reset_send_email(user_id: int) -> bool:
+def password_reset_send_email_task(user_id: int) -> bool:
     return password_reset_email_send(user_id=user_id)
 
 
 @shared_task(name="accounts.sessions_clear_expired", **LONG_TASK)
-def sessions_clear_expired() -> int:
+def sessions_clear_expired_task() -> int:
     return session_clear_expired()

@@ -30,6 +30,7 @@ def acme(committed_workspace, live_server, settings, monkeypatch):
     settings.EMAIL_DELIVERY_BACKEND = None
     # The test sends in this process rather than in a worker that a previous test may
     # have left running (its emails would not be kept in this test's Outbox).
+    monkeypatch.setattr("surveys.services.invitations.invitations_send_later", lambda: None)
     monkeypatch.setattr("surveys.services.sending.invitations_send_later", lambda: None)
     return workspace
 
@@ -87,6 +88,8 @@ def test_send_check_confirm_read_in_the_outbox_and_unsubscribe(acme, page, scree
     page.get_by_role("heading", name="Your answers are saved").wait_for()
 
     page.goto(f"{acme.base}/outbox/{email.pk}/")
+    # The frame is rendered anew: wait for the whole email, as above, before clicking in it.
+    frame.get_by_role("link", name="9", exact=True).wait_for()
     frame.get_by_role("link", name="Unsubscribe").click()
     page.wait_for_url(f"{acme.base}/u/{ada.token}")
     # The link asks (a scanner's fetch unsubscribes nobody); the button unsubscribes.

@@ -12,14 +12,8 @@ from django_tenants.utils import tenant_context
 
 from ingestion.models import TouchedDay
 from surveys.models import Answer, Invitation, Response, SurveySettings
-from surveys.services.answering import (
-    CLOSED,
-    EXPIRED,
-    UNKNOWN,
-    invitation_for_token,
-    response_record_score,
-    response_save,
-)
+from surveys.selectors.answering import CLOSED, EXPIRED, UNKNOWN, invitation_for_token
+from surveys.services.answering import response_record_score, response_save
 from tests.surveys.factories import InvitationFactory, survey_make
 
 CUSTOM = [
@@ -305,7 +299,7 @@ def test_concurrent_submits_of_one_invitation_make_one_response(committed_worksp
 
 
 def test_questions_are_read_again_when_the_survey_changes(tenant):
-    from surveys.services.answering import survey_questions
+    from surveys.selectors.answering import survey_questions
 
     survey = survey_make("nps")
     assert [q.text for q in survey_questions(survey)][1] == "What is the main reason for your score?"

@@ -8,20 +8,8 @@ from django_tenants.utils import tenant_context
 
 from surveys.catalog import TEMPLATES
 from surveys.models import Question, Survey, SurveySettings
-from surveys.services.authoring import (
-    LOCKED_MESSAGE,
-    QuestionsInvalid,
-    SurveyLocked,
-    logo_sniff,
-    survey_close,
-    survey_create,
-    survey_create_from_template,
-    survey_duplicate,
-    survey_questions_replace,
-    survey_reopen,
-    survey_settings_update,
-    survey_update,
-)
+from surveys.services.authoring import LOCKED_MESSAGE, QuestionsInvalid, SurveyLocked, survey_close, survey_create, survey_create_from_template, survey_duplicate, survey_questions_replace, survey_reopen, survey_update
+from surveys.services.survey_settings import logo_sniff, survey_settings_update
 from tests.surveys.factories import ResponseFactory, survey_make
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40

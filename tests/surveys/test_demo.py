@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from ingestion.generator import World
 from surveys.demo import demo_surveys_load
 from surveys.models import Invitation, Response, Suppression, Survey, SurveySettings
-from surveys.reports import delivery_summary, score_summary
+from surveys.selectors.results import delivery_summary, score_summary
 from tenants.demo import demo_data_load
 
 

@@ -8,12 +8,12 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from ingestion.models import TouchedDay
+from ingestion.touched import touched_days_record
 from kpis.models import KpiSnapshot
 from kpis.services.compute import kpis_recompute_touched
 from surveys.models import Invitation
 from surveys.services.answering import response_record_score
 from surveys.services.invitations import campaign_create
-from ingestion.touched import touched_days_record
 from surveys.services.sending import invitations_send_due
 from tests.surveys.factories import survey_make
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from surveys import reports
+from surveys.selectors import results as reports
 from surveys.services.followup import response_followup_update
 from tenants.accounts.models import Role
 from tests.factories import UserFactory

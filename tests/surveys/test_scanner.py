@@ -16,7 +16,7 @@ from django_tenants.utils import tenant_context
 from kpis.models import KpiSnapshot
 from kpis.services.compute import kpis_recompute_touched
 from surveys.models import Invitation, OutboxEmail, Response
-from surveys.reports import score_summary
+from surveys.selectors.results import score_summary
 from surveys.services import scanner
 from surveys.services.invitations import campaign_create
 from surveys.services.sending import invitations_send_due
@@ -315,6 +315,7 @@ def test_a_scanner_fetching_every_link_and_submitting_the_forms_records_nothing_
     workspace = committed_workspace("scan")
     settings.EMAIL_BACKEND = "surveys.mail.OutboxBackend"
     settings.EMAIL_DELIVERY_BACKEND = None
+    monkeypatch.setattr("surveys.services.invitations.invitations_send_later", lambda: None)
     monkeypatch.setattr("surveys.services.sending.invitations_send_later", lambda: None)
     port = live_server.url.rsplit(":", 1)[1]
     with tenant_context(workspace):

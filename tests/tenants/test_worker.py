@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from tenants.accounts.models import Role
-from tenants.accounts.tasks import sessions_clear_expired
+from tenants.accounts.tasks import sessions_clear_expired_task
 from tenants.tasking import NoTenantContext, enqueue
-from tenants.tasks import fan_out
+from tenants.tasks import fan_out_task
 from tests.factories import PASSWORD
 from tests.helpers import host_client, wait_until
 
@@ -39,7 +39,7 @@ def test_a_task_enqueued_for_a_runs_in_a_schema_only(committed_workspace, celery
     key_a, key_b = _expired_session(a), _expired_session(b)
 
     with tenant_context(a):
-        enqueue(sessions_clear_expired)  # no transaction open: sent at once
+        enqueue(sessions_clear_expired_task)  # no transaction open: sent at once
 
     wait_until(lambda: not _session_exists(a, key_a))
     assert _session_exists(b, key_b)
@@ -48,13 +48,13 @@ def test_a_task_enqueued_for_a_runs_in_a_schema_only(committed_workspace, celery
 def test_enqueueing_a_workspace_task_from_the_public_schema_is_refused(db):
     connection.set_schema_to_public()
     with pytest.raises(NoTenantContext, match="enqueue it inside a tenant context"):
-        enqueue(sessions_clear_expired)
+        enqueue(sessions_clear_expired_task)
 
 
 def test_beat_fan_out_runs_the_task_in_every_workspace(committed_workspace, celery_worker):
     a, b = committed_workspace("fan-a"), committed_workspace("fan-b")
     key_a, key_b = _expired_session(a), _expired_session(b)
-    result = fan_out.apply_async(args=["accounts.sessions_clear_expired"], headers={"_schema_name": "public"})
+    result = fan_out_task.apply_async(args=["accounts.sessions_clear_expired"], headers={"_schema_name": "public"})
     assert result.get(timeout=120) == 2
     wait_until(lambda: not _session_exists(a, key_a) and not _session_exists(b, key_b))
 
@@ -103,12 +103,12 @@ def test_invitation_email_is_sent_by_the_worker_and_accepting_it_signs_in(commit
 
 def test_long_tasks_go_to_the_long_queue_acked_late_and_emails_to_the_email_queue():
     from config.celery import app
-    from tenants.accounts.tasks import invitation_send_email, password_reset_send_email
+    from tenants.accounts.tasks import invitation_send_email_task, password_reset_send_email_task
 
     router = app.amqp.router
-    assert router.route({}, fan_out.name, task_type=fan_out)["queue"].name == "long"
-    assert router.route({}, sessions_clear_expired.name, task_type=sessions_clear_expired)["queue"].name == "long"
-    assert fan_out.acks_late and fan_out.reject_on_worker_lost and app.conf.worker_prefetch_multiplier == 1
-    for task in (invitation_send_email, password_reset_send_email):
+    assert router.route({}, fan_out_task.name, task_type=fan_out_task)["queue"].name == "long"
+    assert router.route({}, sessions_clear_expired_task.name, task_type=sessions_clear_expired_task)["queue"].name == "long"
+    assert fan_out_task.acks_late and fan_out_task.reject_on_worker_lost and app.conf.worker_prefetch_multiplier == 1
+    for task in (invitation_send_email_task, password_reset_send_email_task):
         assert router.route({}, task.name, task_type=task)["queue"].name == "email"
         assert not task.acks_late

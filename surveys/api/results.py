@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 
-from surveys import reports
+from surveys.selectors import results as reports
 from surveys.models import Response, Survey
 from tenants.accounts.models import Role
 

@@ -86,3 +86,8 @@ def survey_segment_labels(values: list[str]) -> dict[str, str]:
     names = dict(Survey.objects.filter(pk__in=ids).values_list("pk", "name"))
     return {value: (names.get(int(value), f"Deleted survey #{value}") if value.isdigit() else "Imported responses")
             for value in values}
+
+
+def survey_measures_csat(survey: Survey) -> bool:
+    return survey.kind == SurveyKind.CSAT or survey.questions.filter(kind=QuestionKind.CSAT).exists()
+

@@ -8,16 +8,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from surveys import selectors
+from surveys.selectors import authoring as selectors
 from surveys.catalog import TEMPLATES
 from surveys.models import QuestionKind, SurveyKind
-from surveys.services.authoring import (
-    LOCKED_MESSAGE,
-    SurveyLocked,
-    survey_create,
-    survey_create_from_template,
-    survey_update,
-)
+from surveys.services.authoring import LOCKED_MESSAGE, SurveyLocked, survey_create, survey_create_from_template, survey_update
 from tenants.accounts.models import Role, User
 
 

@@ -5,7 +5,8 @@ from django import forms
 
 from surveys.catalog import TEMPLATES
 from surveys.models import QuestionKind
-from surveys.services.authoring import MAX_QUESTIONS, SETTING_BOUNDS
+from surveys.services.authoring import MAX_QUESTIONS
+from surveys.services.survey_settings import SETTING_BOUNDS
 
 
 class NewSurveyForm(forms.Form):

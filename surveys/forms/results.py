@@ -2,7 +2,7 @@
 from django import forms
 
 from surveys.models import Response
-from surveys.reports import BAND_LABELS, BANDS, ResponseFilters
+from surveys.selectors.results import BAND_LABELS, BANDS, ResponseFilters
 from tenants.accounts.models import Role, User
 
 
