@@ -37,7 +37,7 @@ class KpiListView(APIView):
 
 
 class SeriesPointSerializer(serializers.Serializer):
-    """One entry of a KPI's series, as kpis.selectors.kpi_series returns it. Whoever adds a
+    """One entry of a KPI's series, as kpis.selectors.values.kpi_series returns it. Whoever adds a
     field to the series points adds it here too, so the OpenAPI schema stays truthful."""
 
     period_start = serializers.DateField()
@@ -127,8 +127,10 @@ class KpiDetailView(APIView):
         settings = KpiSettings.load()
         series = kpi_series(key=key, period=data["period"], start=data["start"], end=data["end"] + timedelta(days=1),
                             segment=data.get("segment"), settings=settings, today=today)
-        return Response({"key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
-                         "period": data["period"], "segment": data.get("segment"), "series": series})
+        # Rendered through the serializer the schema declares: the answer is what it says.
+        return Response(KpiSeriesSerializer({
+            "key": key, "label": kpi.label, "unit": kpi.unit, "direction": kpi_direction(kpi=kpi, targets=settings.targets),
+            "period": data["period"], "segment": data.get("segment"), "series": series}).data)
 
 
 class RecomputeSerializer(serializers.ModelSerializer):

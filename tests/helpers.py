@@ -37,6 +37,12 @@ def host_client(workspace, user=None, user_agent: str = BROWSER_AGENT) -> Client
     return client
 
 
+def lead_client(workspace) -> Client:
+    """``host_client`` signed in as the workspace's team lead (the ``lead`` fixture for the
+    ``workspace`` fixture's)."""
+    return host_client(workspace, workspace.lead)
+
+
 
 def api_key_client(workspace, role: str = "team_lead") -> Client:
     """A test client that calls ``workspace``'s API with a new API key of ``role``."""

@@ -1,12 +1,20 @@
+"""Browser test fixtures: Chromium with Playwright, a screenshot per main page, and the
+demo-data workspace the KPI pages are shown on."""
 import os
 from pathlib import Path
+from datetime import date
 
 import pytest
+from django_tenants.utils import tenant_context
+
+from ingestion.generator import World
+from kpis.services.compute import kpis_compute
+from tenants.demo import demo_data_load
+from tests.e2e.helpers import SCREENSHOTS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are still synchronous and safe.
@@ -57,3 +65,13 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def globex(committed_workspace, live_server):
+    workspace = committed_workspace("globex")
+    demo_data_load(workspace=workspace, world=World.scaled(0.02, end=date(2026, 11, 1)))
+    with tenant_context(workspace):
+        kpis_compute(since=date(2025, 10, 1), until=date(2026, 11, 2))
+    workspace.base = f"http://globex.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    return workspace

@@ -9,8 +9,9 @@ from django_tenants.utils import tenant_context
 
 from tenants.models import Workspace
 from tenants.services import workspace_delete
-from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import PASSWORD
+from tests.e2e.helpers import SCREENSHOTS
+from tests.servers import Worker
 
 pytestmark = pytest.mark.e2e
 
@@ -19,8 +20,6 @@ pytestmark = pytest.mark.e2e
 def cleanup_signup(transactional_db):
     yield
     connection.set_schema_to_public()
-    from tests.conftest import Worker
-
     if Worker.started:  # a task (the invitation's email) may still read the schema
         Worker.wait_idle()
     for workspace in Workspace.objects.real():

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 from django_tenants.utils import tenant_context
 
 from ingestion.models import Conversation, ImportJob
-from tests.e2e.conftest import SCREENSHOTS
-from tests.factories import PASSWORD
+from tests.e2e.helpers import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -42,14 +41,6 @@ def tickets_csv(rows: list[list[str]]) -> bytes:
 
 
 MAPPING = {"Ticket ID": "external_id", "Opened at": "created_at", "CSAT": "csat_score"}
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/sign-in/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def upload(page, path, dataset="Conversations") -> None:

@@ -1,28 +1,13 @@
 """The KPI dashboard and a KPI page in a real browser: period switching, charts drawn
 by the bundled Chart.js, screenshots."""
 import re
-from datetime import date
 
 import pytest
-from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from ingestion.generator import World
-from kpis.services.compute import kpis_compute
-from tenants.demo import demo_data_load
-from tests.e2e.test_import_browser import sign_in
+from tests.e2e.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e]
-
-
-@pytest.fixture
-def globex(committed_workspace, live_server):
-    workspace = committed_workspace("globex")
-    demo_data_load(workspace=workspace, world=World.scaled(0.02, end=date(2026, 11, 1)))
-    with tenant_context(workspace):
-        kpis_compute(since=date(2025, 10, 1), until=date(2026, 11, 2))
-    workspace.base = f"http://globex.localhost:{live_server.url.rsplit(':', 1)[1]}"
-    return workspace
 
 
 def test_dashboard_and_kpi_page_switch_periods(globex, page, screenshot):

@@ -3,15 +3,12 @@ demo data: charts drawn by the bundled Chart.js, a drill-down from the per-agent
 screenshots."""
 import pytest
 from playwright.sync_api import expect
-
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_import_browser import sign_in
-from tests.e2e.test_kpi_browser import globex  # noqa: F401 (the fixture)
+from tests.e2e.helpers import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
 
-def test_support_active_users_and_social_pages(globex, page, screenshot):  # noqa: F811
+def test_support_active_users_and_social_pages(globex, page, screenshot):
     sign_in(page, globex.base, globex.lead.email)
     page.goto(f"{globex.base}/?period=month&date=2026-10-15")
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Support").count() == 1

@@ -9,9 +9,8 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from kpis.services.compute import kpis_compute
-from tests.e2e.test_import_browser import sign_in
-from tests.kpis.conftest import load_into
-from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS
+from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, load_into
+from tests.e2e.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 

@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 
 from kpis.services.compute import kpis_compute
 from tests.factories import PASSWORD
-from tests.kpis.conftest import load_into
 from tests.kpis.helpers import (
     LIKE_FOR_LIKE_ANSWERS,
     LIKE_FOR_LIKE_CUSTOMERS,
     LIKE_FOR_LIKE_MENTIONS,
+    load_into,
 )
 
 pytestmark = [pytest.mark.e2e]

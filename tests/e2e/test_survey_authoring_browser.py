@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from surveys.models import Question, Survey
-from tests.e2e.test_import_browser import sign_in
+from tests.e2e.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e]
 

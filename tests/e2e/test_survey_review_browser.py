@@ -5,9 +5,9 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from surveys.models import Response
-from tests.e2e.test_import_browser import sign_in
 from tests.helpers import host_client
 from tests.surveys.factories import InvitationFactory, survey_make
+from tests.e2e.helpers import sign_in
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from surveys.models import Invitation, OutboxEmail, Suppression
 from surveys.services.sending import invitations_send_due
-from tests.e2e.test_import_browser import sign_in
 from tests.surveys.factories import InvitationFactory, survey_make
+from tests.e2e.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e]
 

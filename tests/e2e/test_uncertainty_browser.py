@@ -9,9 +9,8 @@ from playwright.sync_api import expect
 
 from kpis.models import KpiSettings
 from kpis.services.compute import kpis_compute
-from tests.e2e.test_import_browser import sign_in
-from tests.kpis.conftest import load_into
-from tests.kpis.test_uncertainty import RESOLVED, SURVEYS
+from tests.kpis.helpers import RESOLVED, SURVEYS, load_into
+from tests.e2e.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e]
 

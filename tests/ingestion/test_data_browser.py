@@ -44,11 +44,6 @@ def errors(response) -> list[str]:
     return re.findall(r'<p class="error" role="alert">([^<]*)</p>', response.content.decode())
 
 
-@pytest.fixture
-def lead(workspace):
-    return host_client(workspace, workspace.lead)
-
-
 def test_rows_are_listed_newest_first_with_times_in_the_workspace_zone(workspace, lead):
     with tenant_context(workspace):
         ConversationFactory(external_id="old", created_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC))

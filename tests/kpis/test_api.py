@@ -9,7 +9,7 @@ from kpis.models import KpiSettings, KpiSnapshot
 from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, wait_until
-from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS
+from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, load_into, recompute_finished
 
 
 def api(workspace, role=Role.VIEWER):
@@ -46,6 +46,17 @@ def test_series_per_month_with_previous_values_and_nulls(loaded):
     ]
     march = body["series"][1]
     assert (march["numerator"], march["denominator"], march["target"], march["status"], march["segment"]) == (1, 7, None, None, None)
+
+
+def test_the_series_answer_has_exactly_the_fields_the_openapi_schema_declares(loaded):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    body = api(loaded).get("/api/v1/kpis/csat", {"period": "month", "start": "2026-03-01", "end": "2026-03-31"}).json()
+    assert set(body) == set(components["KpiSeries"]["properties"])
+    assert set(body["series"][0]) == set(components["SeriesPoint"]["properties"])
+    assert set(components["SeriesPoint"]["required"]) == set(components["SeriesPoint"]["properties"])
 
 
 def test_series_by_segment_and_target_status(loaded):
@@ -87,7 +98,6 @@ def test_viewers_read_and_only_team_leads_recompute(loaded):
 
 
 def test_recompute_runs_in_the_worker(committed_workspace, celery_worker):
-    from tests.kpis.conftest import load_into
 
     workspace = committed_workspace("kpirun")
     load_into(workspace, "customers", CUSTOMERS)
@@ -96,7 +106,7 @@ def test_recompute_runs_in_the_worker(committed_workspace, celery_worker):
     response = client.post("/api/v1/kpis/recompute")
     assert response.status_code == 202
     url = response.json()["url"]
-    state = wait_until(lambda: (s := client.get(url).json())["status"] in ("done", "failed") and s, timeout=180)
+    state = recompute_finished(client, url)
     assert (state["status"], state["progress"], state["error"]) == ("done", 1.0, "")
     with tenant_context(workspace):
         march = KpiSnapshot.objects.get(kpi="first_contact_resolution", period_kind="month",

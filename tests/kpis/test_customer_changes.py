@@ -16,8 +16,7 @@ from kpis.services.compute import kpis_compute
 from kpis.services.recomputes import kpi_recompute_run
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, wait_until
-from tests.kpis.conftest import load_into
-from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS
+from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, load_into
 
 # Every KPI but the social ones (social mentions have no customer).
 CUSTOMER_KPIS = [key for key in KPIS if not key.startswith("social_")]

@@ -13,8 +13,7 @@ from kpis.registry import KPIS, Kpi
 from kpis.selectors.drilldown import kpi_drilldown
 from tenants.accounts.models import Role
 from tests.helpers import host_client
-from tests.kpis.test_pages import loaded
-from tests.kpis.test_support_kpis import conv
+from tests.kpis.helpers import conv, load_support_data
 
 MARCH = {"since": date(2026, 3, 1), "until": date(2026, 4, 1)}
 
@@ -22,7 +21,7 @@ MARCH = {"since": date(2026, 3, 1), "until": date(2026, 4, 1)}
 @pytest.fixture
 def drill(workspace, load):
     """Rows of a KPI's drill-down for March: (bands, [(band, id, …), …])."""
-    loaded(workspace, load)
+    load_support_data(workspace, load)
 
     def rows(key, **kwargs):
         with tenant_context(workspace):
@@ -101,7 +100,7 @@ def test_social_mentions_and_share_of_voice(workspace, load):
 
 
 def test_kpi_page_lists_and_filters_the_records(workspace, load, make_member, django_assert_max_num_queries):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     client = host_client(workspace, make_member(Role.VIEWER))
     # Sign-in, settings, trend, two breakdowns, margin, computed-at, band counts, one page
     # of rows: a dozen queries, each after its schema's search_path; the same for any

@@ -15,16 +15,14 @@ from kpis.selectors.support import support_efficiency
 from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
 from tests.helpers import host_client
-from tests.kpis.test_pages import loaded
-from tests.kpis.test_social_kpis import MENTIONS
-from tests.kpis.test_support_kpis import conv
+from tests.kpis.helpers import MENTIONS, conv, load_support_data
 
 MARCH = {"period": "month", "date": "2026-03-15"}
 PAGES = ("/kpis/support/", "/kpis/active-users/", "/kpis/social/")
 
 
 def test_support_efficiency_figures(workspace, load):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     with tenant_context(workspace):
         support = support_efficiency(period=period_of("month", date(2026, 3, 1)))
     values = {key: round(entry["value"], 4) for key, entry in support["totals"].items()}
@@ -53,7 +51,7 @@ def test_support_efficiency_figures(workspace, load):
 
 
 def test_support_efficiency_custom_range_is_live(workspace, load):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     with tenant_context(workspace):
         KpiSnapshot.objects.all().delete()  # a custom range never reads snapshots
         support = support_efficiency(period=Period(RANGE, date(2026, 3, 2), date(2026, 3, 3)))
@@ -63,7 +61,7 @@ def test_support_efficiency_custom_range_is_live(workspace, load):
 
 
 def test_support_page(workspace, load, make_member, django_assert_max_num_queries):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     client = host_client(workspace, make_member(Role.VIEWER))
     # Sign-in, settings, 6 KPIs in total and by agent, 2 channel breakdowns, live hours: a
     # constant number of queries whatever the number of agents (each after its search_path).

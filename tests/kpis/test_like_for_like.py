@@ -16,8 +16,8 @@ from kpis.periods import period_of
 from kpis.selectors.values import dashboard_cards, kpi_comparison
 from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
-from tests.helpers import api_key_client, host_client, wait_until
-from tests.kpis.helpers import LIKE_FOR_LIKE_ANSWERS as ANSWERS
+from tests.helpers import api_key_client, host_client
+from tests.kpis.helpers import LIKE_FOR_LIKE_ANSWERS as ANSWERS, load_into, recompute_finished
 from tests.kpis.helpers import LIKE_FOR_LIKE_CUSTOMERS as CUSTOMERS
 from tests.kpis.helpers import LIKE_FOR_LIKE_MENTIONS as MENTIONS
 
@@ -187,14 +187,13 @@ def test_the_social_support_and_active_users_pages_compare_like_for_like(loaded,
 
 @pytest.mark.worker
 def test_a_recompute_in_the_worker_then_the_api_compares_like_for_like(committed_workspace, celery_worker, today):
-    from tests.kpis.conftest import load_into
 
     workspace = committed_workspace("kpilfl")
     load_into(workspace, "social_mentions", MENTIONS)
     load_into(workspace, "survey_responses", ANSWERS)
     client = api_key_client(workspace, Role.TEAM_LEAD)
     url = client.post("/api/v1/kpis/recompute").json()["url"]
-    state = wait_until(lambda: (s := client.get(url).json())["status"] in ("done", "failed") and s, timeout=180)
+    state = recompute_finished(client, url)
     assert state["status"] == "done"
     [mentions] = series(workspace, "social_mention_volume")
     assert compared(mentions) == (9, 6, "2025-11-01", "2025-11-05", False, "Dec 1–5 vs Nov 1–5")

@@ -10,23 +10,13 @@ from kpis.services.compute import kpis_compute
 from kpis.services.settings import kpi_settings_update
 from tenants.accounts.models import Role
 from tests.helpers import api_key_client, host_client
-from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS, RESPONSES, conv
+from tests.kpis.helpers import conv, load_support_data, settings_form
 
 MARCH = {"period": "month", "date": "2026-03-15"}
 
 
-def loaded(workspace, load):
-    load("customers", CUSTOMERS)
-    load("conversations", CONVERSATIONS)
-    load("survey_responses", RESPONSES)
-    with tenant_context(workspace):
-        # A handful of records: judged as enough (n ≥ 1) here, where targets are the subject.
-        KpiSettings.objects.update(targets={"first_contact_resolution": {"target": 60}}, min_sample_size=1)
-        kpis_compute(since=date(2026, 2, 1), until=date(2026, 5, 1))
-
-
 def test_dashboard_shows_every_kpi_for_the_period(workspace, load, make_member, django_assert_max_num_queries):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     client = host_client(workspace, make_member(Role.VIEWER))
     # A constant number of queries (session, user, settings, snapshots, setup counts), not one per KPI.
     with django_assert_max_num_queries(18):
@@ -40,7 +30,7 @@ def test_dashboard_shows_every_kpi_for_the_period(workspace, load, make_member, 
 
 
 def test_a_month_without_data_says_no_data(workspace, load, make_member):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     page = host_client(workspace, make_member(Role.VIEWER)).get("/", {"period": "month", "date": "2026-02-10"}).content.decode()
     # Only customer retention has a value: the four customers were all there all February.
     assert page.count('class="kpi-value muted">no data') == page.count('class="card kpi-card') - 1 > 0
@@ -48,14 +38,14 @@ def test_a_month_without_data_says_no_data(workspace, load, make_member):
 
 
 def test_custom_range_on_the_dashboard(workspace, load, make_member):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     page = host_client(workspace, make_member(Role.VIEWER)).get(
         "/", {"period": "range", "start": "2026-03-01", "end": "2026-03-31"}).content.decode()
     assert "1 Mar 2026 – 31 Mar 2026" in page and "50.0%" in page
 
 
 def test_kpi_page_with_trend_breakdowns_and_definition(workspace, load, make_member):
-    loaded(workspace, load)
+    load_support_data(workspace, load)
     page = host_client(workspace, make_member(Role.AGENT)).get(
         "/kpis/conversation_abandonment_rate/", {"period": "month", "date": "2026-03-15"}).content.decode()
     assert "<h1>Conversation abandonment</h1>" in page
@@ -132,7 +122,6 @@ def test_an_overridden_direction_decides_the_target_status_everywhere(fcr_rise, 
 
 
 def test_the_settings_form_keeps_a_direction_set_without_a_target(fcr_rise, make_member):
-    from tests.kpis.test_settings_pages import settings_form
 
     lead = host_client(fcr_rise, make_member(Role.TEAM_LEAD))
     lead.post("/settings/kpis/", settings_form(direction_first_contact_resolution="lower"))

@@ -7,21 +7,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
-from kpis.models import KpiRecompute, KpiSettings, KpiSnapshot
+from kpis.models import KpiRecompute, KpiSettings
 from kpis.registry import KPIS, LOWER, Kpi
 from kpis.services.compute import kpis_compute
 from kpis.services.recomputes import kpi_recompute_run
 from kpis.services.settings import kpi_settings_update
 from kpis.settings_uses import SETTING_LABELS, kpi_setting_names, kpis_affected, settings_in_force
 from tenants.workspace.models import BusinessHours, Holiday
-from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS, conv
+from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, conv, snapshot_get
 
 CONVERSATION_KPIS = [key for key, kpi in KPIS.items() if "channel_kind" in kpi.segments]
-
-
-def snapshot(key, kind, start, segment_kind="", segment=""):
-    return KpiSnapshot.objects.filter(kpi=key, period_kind=kind, period_start=start, segment_kind=segment_kind,
-                                      segment=segment).first()
 
 
 def errors_of(**changes) -> dict:
@@ -153,31 +148,31 @@ def run(update) -> KpiRecompute:
 
 def test_a_shorter_sla_target_recomputes_sla_attainment_only(computed):
     march = date(2026, 3, 1)
-    assert snapshot("sla_attainment", "month", march).value == 80.0  # 4 of 5 within 24 h (c2 took 26 h)
-    mttr_before = snapshot("mean_time_to_resolution", "month", march).computed_at
+    assert snapshot_get("sla_attainment", "month", march).value == 80.0  # 4 of 5 within 24 h (c2 took 26 h)
+    mttr_before = snapshot_get("mean_time_to_resolution", "month", march).computed_at
     update = kpi_settings_update(settings=KpiSettings.load(), sla_target_hours=1)
     assert update.affected == {"sla_target_hours": ["sla_attainment"]} and update.keys == ["sla_attainment"]
     assert update.recompute.keys == ["sla_attainment"] and update.recompute.status == "queued"
     job = run(update)
     assert (job.status, job.kpis_done, job.kpis_total, job.progress) == ("done", 1, 1, 1.0)
     # Within 1 hour: c5 (0.5 h), c6 (1 h), c8 (0.5 h); not c1 (2 h) or c2 (26 h).
-    assert snapshot("sla_attainment", "month", march).value == 60.0
-    assert snapshot("sla_attainment", "month", march, "channel", "email").value == pytest.approx(200 / 3)  # c6 c8 of c1 c6 c8
-    assert snapshot("mean_time_to_resolution", "month", march).computed_at == mttr_before  # not recomputed
+    assert snapshot_get("sla_attainment", "month", march).value == 60.0
+    assert snapshot_get("sla_attainment", "month", march, "channel", "email").value == pytest.approx(200 / 3)  # c6 c8 of c1 c6 c8
+    assert snapshot_get("mean_time_to_resolution", "month", march).computed_at == mttr_before  # not recomputed
 
 
 def test_voice_channels_move_a_channel_between_text_and_voice(computed):
     march = date(2026, 3, 1)
     # Phone only: voice = c2 (0 abandoned of 1); text = c1 c3 c4 c5 c6 c8 (c3 abandoned).
-    assert snapshot("conversation_abandonment_rate", "month", march, "channel_kind", "voice").value == 0.0
-    assert snapshot("conversation_abandonment_rate", "month", march, "channel_kind", "text").value == pytest.approx(100 / 6)
+    assert snapshot_get("conversation_abandonment_rate", "month", march, "channel_kind", "voice").value == 0.0
+    assert snapshot_get("conversation_abandonment_rate", "month", march, "channel_kind", "text").value == pytest.approx(100 / 6)
     update = kpi_settings_update(settings=KpiSettings.load(), voice_channels=["phone", "chat"])
     assert update.keys == CONVERSATION_KPIS
     run(update)
     # Chat is voice now: voice = c2 c3 c5 (c3 abandoned); text = c1 c4 c6 c8.
-    assert snapshot("conversation_abandonment_rate", "month", march, "channel_kind", "voice").value == pytest.approx(100 / 3)
-    assert snapshot("conversation_abandonment_rate", "month", march, "channel_kind", "text").value == 0.0
-    voice = snapshot("mean_time_to_resolution", "month", march, "channel_kind", "voice")
+    assert snapshot_get("conversation_abandonment_rate", "month", march, "channel_kind", "voice").value == pytest.approx(100 / 3)
+    assert snapshot_get("conversation_abandonment_rate", "month", march, "channel_kind", "text").value == 0.0
+    voice = snapshot_get("mean_time_to_resolution", "month", march, "channel_kind", "voice")
     assert (voice.numerator, voice.denominator) == (26.5, 2)  # c2 26 h, c5 0.5 h
 
 
@@ -217,7 +212,7 @@ def calendar_workspace(workspace, load):
 
 
 def test_mttr_counts_every_hour_by_default(calendar_workspace):
-    march = snapshot("mean_time_to_resolution", "month", date(2026, 3, 1))
+    march = snapshot_get("mean_time_to_resolution", "month", date(2026, 3, 1))
     assert (march.numerator, march.denominator) == (66 + 44 + 2 + 1.5 + 37 + 65, 6)
 
 
@@ -225,15 +220,15 @@ def test_business_hours_mttr_counts_only_opening_hours_outside_holidays(calendar
     update = kpi_settings_update(settings=KpiSettings.load(), business_hours_mttr=True)
     assert update.keys == ["mean_time_to_resolution"]
     run(update)
-    march = snapshot("mean_time_to_resolution", "month", date(2026, 3, 1))
+    march = snapshot_get("mean_time_to_resolution", "month", date(2026, 3, 1))
     assert (march.numerator, march.denominator, march.value) == (2 + 4 + 0 + 1.5 + 16 + 2, 6, 25.5 / 6)
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 9)).value == 2.0  # the weekend left out
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 12)).value == 4.0  # the holiday left out
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 14)).value == 0.0
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 30)).value == 2.0  # summer time: still 2 h
-    week = snapshot("mean_time_to_resolution", "week", date(2026, 3, 9))  # m1 m2 m3
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 9)).value == 2.0  # the weekend left out
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 12)).value == 4.0  # the holiday left out
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 14)).value == 0.0
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 30)).value == 2.0  # summer time: still 2 h
+    week = snapshot_get("mean_time_to_resolution", "week", date(2026, 3, 9))  # m1 m2 m3
     assert (week.numerator, week.denominator) == (6, 3)
-    assert snapshot("mean_time_to_resolution", "month", date(2026, 3, 1), "channel_kind", "voice").value == 2.0  # m1
+    assert snapshot_get("mean_time_to_resolution", "month", date(2026, 3, 1), "channel_kind", "voice").value == 2.0  # m1
 
 
 def test_business_hours_follow_each_weekdays_own_hours(calendar_workspace):
@@ -243,9 +238,9 @@ def test_business_hours_follow_each_weekdays_own_hours(calendar_workspace):
     KpiSettings.objects.update(business_hours_mttr=True)
     kpis_compute(since=date(2026, 3, 1), until=date(2026, 4, 1), keys=["mean_time_to_resolution"])
     # m1 and m6: Friday 16–16:30 + Saturday 10–11 + Monday 9–10; m3: Saturday 10–11 of 10–12.
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 9)).value == 2.5
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 14)).value == 1.0
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 30)).value == 2.5
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 9)).value == 2.5
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 14)).value == 1.0
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 30)).value == 2.5
 
 
 def test_changing_the_calendar_recomputes_business_hours_mttr_only_in_that_mode(calendar_workspace):
@@ -263,4 +258,4 @@ def test_changing_the_calendar_recomputes_business_hours_mttr_only_in_that_mode(
     assert [job.keys for job in jobs] == [["mean_time_to_resolution"]] * 2
     kpi_recompute_run(recompute_id=str(jobs[-1].pk))
     # Open 08:00–18:00 now, no holiday on the 11th: m2 is Tuesday 15–18 + Wednesday 10 h + Thursday 8–11 = 16 h.
-    assert snapshot("mean_time_to_resolution", "day", date(2026, 3, 12)).value == 16.0
+    assert snapshot_get("mean_time_to_resolution", "day", date(2026, 3, 12)).value == 16.0

@@ -10,20 +10,8 @@ from kpis.models import KpiRecompute, KpiSettings, KpiSnapshot
 from kpis.registry import KPIS
 from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
-from tests.helpers import host_client, wait_until
-from tests.kpis.conftest import load_into
-from tests.kpis.test_support_kpis import CONVERSATIONS, CUSTOMERS, conv
-
-
-def settings_form(**overrides) -> dict:
-    """The settings form as the page posts it with the default settings."""
-    data = {"visit_events": "visit", "conversion_events": "purchase", "checkout_events": "checkout_started",
-            "activation_events": "activated", "activation_window_days": "7", "repeat_contact_window_days": "7",
-            "sla_target_hours": "24", "voice_channels": ["phone"]}
-    for key, kpi in KPIS.items():
-        data[f"target_{key}"], data[f"direction_{key}"] = "", kpi.direction
-    data.update(overrides)
-    return {name: value for name, value in data.items() if value is not None}
+from tests.helpers import host_client, lead_client, wait_until
+from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, conv, load_into, recompute_finished, settings_form
 
 
 @pytest.fixture
@@ -34,9 +22,6 @@ def loaded(workspace, load):
         kpis_compute(since=date(2026, 3, 1), until=date(2026, 4, 1))
     return workspace
 
-
-def lead(workspace):
-    return host_client(workspace, workspace.lead)
 
 
 def test_only_team_leads_see_and_change_kpi_settings(workspace, make_member):
@@ -49,7 +34,7 @@ def test_only_team_leads_see_and_change_kpi_settings(workspace, make_member):
 
 
 def test_settings_page_offers_every_kpi_and_the_channels_in_the_data(loaded, django_assert_max_num_queries):
-    client = lead(loaded)
+    client = lead_client(loaded)
     # Domain, session, user, settings, channels, latest recompute (each after a SET search_path).
     with django_assert_max_num_queries(12):
         page = client.get("/settings/kpis/").content.decode()
@@ -66,13 +51,13 @@ def test_settings_page_offers_every_kpi_and_the_channels_in_the_data(loaded, dja
 
 
 def test_bad_settings_are_shown_beside_their_fields(loaded):
-    response = lead(loaded).post("/settings/kpis/", settings_form(
+    response = lead_client(loaded).post("/settings/kpis/", settings_form(
         visit_events=" ,", sla_target_hours="0", repeat_contact_window_days="seven", target_csat="140"))
     assert response.status_code == 400
     page = response.content.decode()
     # A value that is not even a number is reported first, by the form.
     assert "Nothing was saved: fix the fields marked below." in page and "Enter a whole number." in page
-    response = lead(loaded).post("/settings/kpis/", settings_form(
+    response = lead_client(loaded).post("/settings/kpis/", settings_form(
         visit_events=" ,", sla_target_hours="0", target_csat="140"))
     page = response.content.decode()
     assert "Visit events: give at least one event name." in page
@@ -84,7 +69,7 @@ def test_bad_settings_are_shown_beside_their_fields(loaded):
 
 
 def test_saving_queues_a_recompute_of_the_affected_kpis_and_shows_its_progress(loaded):
-    client = lead(loaded)
+    client = lead_client(loaded)
     response = client.post("/settings/kpis/", settings_form(sla_target_hours="1", target_csat="85",
                                                             direction_first_response_time="higher"))
     assert response.status_code == 302 and response["Location"] == "/settings/kpis/"
@@ -108,7 +93,7 @@ def test_saving_queues_a_recompute_of_the_affected_kpis_and_shows_its_progress(l
 
 
 def test_targets_alone_recompute_nothing(loaded):
-    client = lead(loaded)
+    client = lead_client(loaded)
     client.post("/settings/kpis/", settings_form(target_sla_attainment="95"))
     page = client.get("/settings/kpis/").content.decode()
     assert "KPI settings saved. Targets only change a value&#x27;s status: nothing to recompute." in page
@@ -127,7 +112,7 @@ def test_targets_alone_recompute_nothing(loaded):
 
 
 def test_a_minimum_sample_size_below_1_is_refused_beside_its_field(loaded):
-    response = lead(loaded).post("/settings/kpis/", settings_form(min_sample_size="0"))
+    response = lead_client(loaded).post("/settings/kpis/", settings_form(min_sample_size="0"))
     assert response.status_code == 400
     assert "The minimum sample size must be a whole number from 1 to 1,000,000." in response.content.decode()
     with tenant_context(loaded):
@@ -135,7 +120,7 @@ def test_a_minimum_sample_size_below_1_is_refused_beside_its_field(loaded):
 
 
 def test_definition_in_force_of_business_hours_mttr(loaded, make_member):
-    lead(loaded).post("/settings/kpis/", settings_form(business_hours_mttr="on"))
+    lead_client(loaded).post("/settings/kpis/", settings_form(business_hours_mttr="on"))
     page = host_client(loaded, make_member(Role.VIEWER)).get("/kpis/mean_time_to_resolution/").content.decode()
     assert ("<dt>Resolution time counts</dt><dd>business hours only (the workspace&#x27;s opening hours, "
             "holidays excluded)</dd>") in page
@@ -155,7 +140,7 @@ def test_recompute_button_for_team_leads_only(loaded, make_member):
 
 
 def test_recompute_button_queues_a_full_recompute_and_returns_to_the_page(loaded):
-    client = lead(loaded)
+    client = lead_client(loaded)
     page = client.get("/kpis/csat/").content.decode()
     assert "Recompute now" in page
     response = client.post("/kpis/recompute/", {"next": "/kpis/csat/?period=month"})
@@ -201,13 +186,13 @@ def test_recompute_now_runs_in_the_worker_and_then_shows_computed_at(committed_w
     load_into(workspace, "customers", CUSTOMERS)
     load_into(workspace, "conversations", CONVERSATIONS)
     connection.set_schema_to_public()
-    client = lead(workspace)
+    client = lead_client(workspace)
     assert "Not computed yet" in client.get("/", {"period": "month", "date": "2026-03-15"}).content.decode()
     assert client.post("/kpis/recompute/", {"next": "/?period=month&date=2026-03-15"}).status_code == 302
     with tenant_context(workspace):
         job = KpiRecompute.objects.get()
     connection.set_schema_to_public()
-    state = wait_until(lambda: (s := client.get(f"/kpis/recompute/{job.pk}/").json())["finished"] and s, timeout=180)
+    state = recompute_finished(client, f"/kpis/recompute/{job.pk}/")
     assert (state["status"], state["kpis_done"], state["kpis_total"], state["progress"]) == ("done", len(KPIS), len(KPIS), 1.0)
     page = client.get("/", {"period": "month", "date": "2026-03-15"}).content.decode()
     assert "Computed at <time" in page and 'id="kpi-recompute"' not in page and "50.0%" in page  # FCR, 3 of 6
@@ -221,7 +206,7 @@ def test_a_settings_change_recomputes_in_the_worker(committed_workspace, celery_
     with tenant_context(workspace):
         kpis_compute(since=date(2026, 3, 1), until=date(2026, 5, 1))
     connection.set_schema_to_public()
-    client = lead(workspace)
+    client = lead_client(workspace)
     assert client.post("/settings/kpis/", settings_form(sla_target_hours="1")).status_code == 302
 
     def recomputed():

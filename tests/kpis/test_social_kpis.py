@@ -12,36 +12,12 @@ from django_tenants.utils import tenant_context
 from ingestion.models import SocialMention, TouchedDay
 from ingestion.sentiment import mentions_score_sentiment, mentions_score_sentiment_later, sentiment_label
 from ingestion.tasks import mentions_score_sentiment_task
-from kpis.models import KpiSnapshot
 from kpis.registry import KPIS
 from kpis.selectors.social import social_spikes
 from kpis.services.compute import kpis_compute
+from tests.kpis.helpers import HATE, LOVE, MENTIONS, mention, snapshot_get, value
 
 SOCIAL = ["social_mention_volume", "social_net_sentiment", "social_share_of_voice"]
-LOVE, HATE = "I love this, fantastic support!", "Terrible, the worst service ever"
-
-
-def mention(external_id, platform, posted, text, sentiment="", followers="", brand=""):
-    return {"external_id": external_id, "platform": platform, "posted_at": posted, "text": text,
-            "sentiment": sentiment, "followers": followers, "brand": brand}
-
-
-MENTIONS = [
-    mention("m1", "twitter", "2026-03-02T10:00", LOVE, followers="100"),  # scored positive
-    mention("m2", "twitter", "2026-03-02T11:00", HATE, followers="50"),  # scored negative
-    mention("m3", "instagram", "2026-03-03T09:00", "New store opening in Lyon", "positive", "1000"),
-    # Imported as neutral: the import's sentiment wins over what VADER would say.
-    mention("m4", "instagram", "2026-03-03T12:00", LOVE, "neutral", "10"),
-    # 23:30 in Paris on 31 March (21:30 UTC): March; no follower count (reach 0).
-    mention("m5", "twitter", "2026-03-31T23:30", "Our order arrived today."),  # scored neutral
-    mention("m7", "twitter", "2026-03-20T15:00", "Great job, thank you so much!", followers="5"),  # scored positive
-    # 00:30 in Paris on 1 April is 22:30 UTC on 31 March: April locally.
-    mention("m6", "twitter", "2026-04-01T00:30", "Ordered a blue jacket", "positive", "20"),
-    mention("c1", "twitter", "2026-03-02T09:00", "Globex is down again", "negative", "7", brand="Globex"),
-    mention("c2", "twitter", "2026-03-10T09:00", HATE, brand="Globex"),
-    mention("c3", "twitter", "2026-03-31T23:45", "Initech launches a phone", "neutral", brand="Initech"),
-    mention("c4", "twitter", "2026-04-01T00:15", "Initech again", "neutral", brand="Initech"),
-]
 
 
 def score(workspace, **kwargs) -> int:
@@ -51,10 +27,10 @@ def score(workspace, **kwargs) -> int:
 
 @pytest.fixture
 def snapshot(workspace):
-    def get(key, kind, start, segment_kind="", segment=""):
+    """``snapshot_get`` in ``workspace``, whatever schema the test is in."""
+    def get(*args, **kwargs):
         with tenant_context(workspace):
-            return KpiSnapshot.objects.filter(kpi=key, period_kind=kind, period_start=start,
-                                              segment_kind=segment_kind, segment=segment).first()
+            return snapshot_get(*args, **kwargs)
     return get
 
 
@@ -73,10 +49,6 @@ def computed(workspace, mentions, snapshot):
     assert score(workspace) == 5  # m1 m2 m5 m7 and the competitor's c2
     compute(workspace)
     return snapshot
-
-
-def value(snapshot):
-    return None if snapshot is None else round(snapshot.value, 4)
 
 
 def scored(workspace):

@@ -8,41 +8,7 @@ from django_tenants.utils import tenant_context
 from kpis.models import KpiSettings, KpiSnapshot
 from kpis.registry import KPIS
 from kpis.services.compute import kpis_compute
-
-CUSTOMERS = [
-    {"external_id": f"cus-{i}", "signed_up_at": "2025-01-01T00:00:00Z"} for i in range(1, 5)
-] + [{"external_id": "cus-test", "signed_up_at": "2025-01-01T00:00:00Z", "is_test": "true"}]
-
-
-def conv(external_id, channel, created, customer="", resolved="", first_response="", contacts="1",
-         reopened="false", abandoned="false", csat="", agent="ann", team="A"):
-    return {"external_id": external_id, "channel": channel, "created_at": created, "customer_external_id": customer,
-            "resolved_at": resolved, "first_response_at": first_response, "contacts": contacts, "reopened": reopened,
-            "abandoned": abandoned, "csat_score": csat, "agent": agent, "team": team}
-
-
-CONVERSATIONS = [
-    conv("c1", "email", "2026-03-02T09:00", "cus-1", "2026-03-02T11:00", "2026-03-02T09:30", csat="5"),
-    conv("c2", "phone", "2026-03-02T10:00", "cus-2", "2026-03-03T12:00", "2026-03-02T10:06", csat="3", agent="bob", team="B"),
-    conv("c3", "chat", "2026-03-02T12:00", "cus-3", abandoned="true"),
-    # 23:30 in Paris on 31 March is 21:30 UTC: still March locally.
-    conv("c4", "email", "2026-03-31T23:30", "cus-1", "2026-04-01T01:30", contacts="2"),
-    # cus-2 again within 7 days of c2's resolution: c2 was not resolved at first contact.
-    conv("c5", "chat", "2026-03-05T10:00", "cus-2", "2026-03-05T10:30", csat="4"),
-    conv("c6", "email", "2026-03-06T09:00", "cus-4", "2026-03-06T10:00", reopened="true", agent="bob", team="B"),
-    conv("c7", "chat", "2026-03-02T09:00", "cus-test", "2026-03-02T09:10", csat="1"),  # test customer: left out
-    conv("c8", "email", "2026-03-10T09:00", "", "2026-03-10T09:30"),  # no customer: no repeat check
-]
-
-RESPONSES = [
-    {"external_id": f"n{i}", "kind": "nps", "score": str(score), "responded_at": "2026-03-12T10:00", "customer_external_id": customer,
-     "channel": "email"}
-    for i, (score, customer) in enumerate([(10, "cus-1"), (9, "cus-2"), (9, ""), (8, "cus-3"), (6, "cus-4"), (0, "cus-test")])
-] + [
-    {"external_id": "s1", "kind": "csat", "score": "5", "responded_at": "2026-03-10T10:00"},
-    {"external_id": "s2", "kind": "csat", "score": "2", "responded_at": "2026-03-11T10:00"},
-    {"external_id": "s3", "kind": "csat", "score": "4", "responded_at": "2026-03-11T10:00", "customer_external_id": "cus-test"},
-]
+from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, RESPONSES, conv, snapshot_get, value
 
 
 @pytest.fixture
@@ -52,12 +18,7 @@ def computed(workspace, load):
     load("survey_responses", RESPONSES)
     with tenant_context(workspace):
         kpis_compute(since=date(2026, 2, 1), until=date(2026, 5, 1))
-        yield lambda key, kind, start, segment_kind="", segment="": KpiSnapshot.objects.filter(
-            kpi=key, period_kind=kind, period_start=start, segment_kind=segment_kind, segment=segment).first()
-
-
-def value(snapshot):
-    return None if snapshot is None else round(snapshot.value, 4)
+        yield snapshot_get
 
 
 def test_abandonment_by_period_and_segment(computed):

@@ -9,30 +9,10 @@ from kpis.models import KpiSettings
 from kpis.selectors.values import dashboard_cards
 from kpis.services.compute import kpis_compute
 from tenants.accounts.models import Role
-from tests.helpers import api_key_client, host_client, wait_until
-from tests.kpis.test_support_kpis import conv
+from tests.helpers import api_key_client, host_client
+from tests.kpis.helpers import RESOLVED, SURVEYS, load_into, recompute_finished
 
 
-def responses(kind: str, day: str, scores: dict[int, int], prefix: str) -> list[dict]:
-    """``count`` answers of each score, all on ``day``."""
-    rows, i = [], 0
-    for score, count in scores.items():
-        for _ in range(count):
-            rows.append({"external_id": f"{prefix}{i}", "kind": kind, "score": str(score), "responded_at": f"{day}T10:00"})
-            i += 1
-    return rows
-
-
-# March: NPS 40 promoters, 10 passives, 25 detractors (value 20); CSAT 24 of 30 positive.
-# February: NPS 10 / 10 / 55 (value −60); CSAT 21 of 30 positive.
-SURVEYS = (responses("nps", "2026-03-12", {10: 40, 8: 10, 3: 25}, "nm")
-           + responses("nps", "2026-02-12", {9: 10, 7: 10, 0: 55}, "nf")
-           + responses("csat", "2026-03-12", {5: 24, 2: 6}, "cm")
-           + responses("csat", "2026-02-12", {4: 21, 1: 9}, "cf"))
-# Three conversations resolved in March after 1, 2 and 6 hours: a mean of 3 hours from n = 3.
-RESOLVED = [conv("r1", "email", "2026-03-02T09:00", "", "2026-03-02T10:00"),
-            conv("r2", "email", "2026-03-03T09:00", "", "2026-03-03T11:00"),
-            conv("r3", "email", "2026-03-04T09:00", "", "2026-03-04T15:00")]
 MARCH = {"period": "month", "start": "2026-03-01", "end": "2026-03-31"}
 
 
@@ -113,13 +93,12 @@ def test_the_dashboard_and_kpi_page_show_the_interval_and_grey_small_samples(loa
 
 @pytest.mark.worker
 def test_a_recompute_in_the_worker_writes_the_figures_of_the_interval(committed_workspace, celery_worker):
-    from tests.kpis.conftest import load_into
 
     workspace = committed_workspace("kpici")
     load_into(workspace, "conversations", RESOLVED)
     client = api_key_client(workspace, Role.TEAM_LEAD)
     url = client.post("/api/v1/kpis/recompute").json()["url"]
-    state = wait_until(lambda: (s := client.get(url).json())["status"] in ("done", "failed") and s, timeout=180)
+    state = recompute_finished(client, url)
     assert state["status"] == "done"
     [march] = series(workspace, "mean_time_to_resolution")
     assert rounded(march) == (3.0, -3.57, 9.57, 3, True, None)

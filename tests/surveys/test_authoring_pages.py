@@ -10,18 +10,15 @@ from django_tenants.utils import tenant_context
 from surveys.models import Question, Survey, SurveySettings
 from surveys.services.authoring import LOCKED_MESSAGE, survey_create_from_template
 from tenants.accounts.models import Role
-from tests.helpers import host_client
+from tests.helpers import host_client, lead_client
 from tests.surveys.factories import InvitationFactory, ResponseFactory, survey_make
-from tests.surveys.test_authoring_services import GIF, PNG, SVG
+from tests.surveys.helpers import GIF, PNG, SVG
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
 
-
-def lead(workspace):
-    return host_client(workspace, workspace.lead)
 
 
 def make(workspace, template="satisfaction", name=""):
@@ -110,7 +107,7 @@ def test_list_shows_counts_in_a_fixed_number_of_queries(workspace, django_assert
                 InvitationFactory(survey=survey)
             for _ in range(n * 2):
                 ResponseFactory(survey=survey, followup="open" if n == 2 else "")
-    client = lead(workspace)
+    client = lead_client(workspace)
     # Session, user, the surveys with their counts, the page count (each after SET search_path).
     with django_assert_max_num_queries(10):
         page = client.get("/surveys/").content.decode()
@@ -126,13 +123,13 @@ def test_list_query_count_does_not_grow_with_surveys(workspace, django_assert_ma
     with tenant_context(workspace):
         for n in range(25):
             survey_make("csat", name=f"CSAT {n}")
-    client = lead(workspace)
+    client = lead_client(workspace)
     with django_assert_max_num_queries(10):
         assert client.get("/surveys/").content.decode().count('class="survey-name"') == 25
 
 
 def test_empty_list_invites_the_team_lead_to_create_one(workspace, make_member):
-    assert "Create your first survey" in lead(workspace).get("/surveys/").content.decode()
+    assert "Create your first survey" in lead_client(workspace).get("/surveys/").content.decode()
     page = host_client(workspace, make_member(Role.AGENT)).get("/surveys/").content.decode()
     assert "A team lead of this workspace creates surveys" in page and "Create your first survey" not in page
 
@@ -140,7 +137,7 @@ def test_empty_list_invites_the_team_lead_to_create_one(workspace, make_member):
 # ---------------------------------------------------------------- new
 
 def test_gallery_offers_the_templates_and_creates_a_survey(workspace):
-    client = lead(workspace)
+    client = lead_client(workspace)
     page = client.get("/surveys/new/").content.decode()
     assert re.findall(r'name="template" value="(\w+)"', page) == ["nps", "csat", "satisfaction", "helpfulness", "blank"]
     assert "Satisfaction survey (5 questions)" in page and "How easy was it to get the help you needed?" in page
@@ -154,7 +151,7 @@ def test_gallery_offers_the_templates_and_creates_a_survey(workspace):
 
 
 def test_gallery_refuses_an_unknown_template(workspace):
-    response = lead(workspace).post("/surveys/new/", {"template": "nope"})
+    response = lead_client(workspace).post("/surveys/new/", {"template": "nope"})
     assert response.status_code == 400
     assert "Select a valid choice. nope is not one of the available choices." in response.content.decode()
 
@@ -162,7 +159,7 @@ def test_gallery_refuses_an_unknown_template(workspace):
 # ---------------------------------------------------------------- edit
 
 def test_editor_saves_texts_edits_reorders_removes_and_adds(workspace, satisfaction):
-    client = lead(workspace)
+    client = lead_client(workspace)
     data = editor_form(workspace, satisfaction, name="Support survey", **{
         "questions-1-text": "How easy was it to reach us?",
         "questions-1-ORDER": "9",  # last of the questions kept
@@ -190,7 +187,7 @@ def test_editor_saves_texts_edits_reorders_removes_and_adds(workspace, satisfact
 
 
 def test_add_a_question_without_javascript_saves_nothing_and_keeps_what_was_typed(workspace, satisfaction):
-    client = lead(workspace)
+    client = lead_client(workspace)
     response = client.post(f"/surveys/{satisfaction.pk}/edit/",
                            editor_form(workspace, satisfaction, name="Typed, not saved", add="1"))
     page = response.content.decode()
@@ -210,32 +207,32 @@ def test_add_a_question_without_javascript_saves_nothing_and_keeps_what_was_type
 
 
 def test_editor_shows_each_refusal_beside_its_question(workspace, satisfaction):
-    response = lead(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(workspace, satisfaction, **{
+    response = lead_client(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(workspace, satisfaction, **{
         "name": " ", "questions-0-text": "", "questions-2-choices": "Email\nemail"}))
     assert response.status_code == 400
     page = response.content.decode()
     # The texts are checked first, then the questions.
     assert "Nothing was saved: fix what is marked below." in page and "Give the survey a name." in page
-    response = lead(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(workspace, satisfaction, **{
+    response = lead_client(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(workspace, satisfaction, **{
         "questions-0-text": "", "questions-2-choices": "Email\nemail"}))
     page = response.content.decode()
     first = page.index('id="id_questions-0-text"')
     assert page.index('<p class="error" role="alert">write the question.</p>') > first
     assert page.index('<p class="error" role="alert">“email” is listed twice.</p>') > page.index('id="id_questions-2-text"')
-    response = lead(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(workspace, satisfaction, name=" "))
+    response = lead_client(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(workspace, satisfaction, name=" "))
     assert '<p class="error" role="alert">Give the survey a name.</p>' in response.content.decode()
 
 
 def test_removing_every_question_is_refused(workspace, satisfaction):
     data = editor_form(workspace, satisfaction, **{f"questions-{n}-DELETE": "on" for n in range(5)})
-    response = lead(workspace).post(f"/surveys/{satisfaction.pk}/edit/", data)
+    response = lead_client(workspace).post(f"/surveys/{satisfaction.pk}/edit/", data)
     assert response.status_code == 400
     assert '<div class="form-errors" role="alert"><p>Give the survey at least one question.</p>' in response.content.decode()
 
 
 def test_nps_survey_keeps_its_nps_question(workspace):
     survey = make(workspace, "nps")
-    response = lead(workspace).post(f"/surveys/{survey.pk}/edit/", editor_form(workspace, survey, **{"questions-0-kind": "text"}))
+    response = lead_client(workspace).post(f"/surveys/{survey.pk}/edit/", editor_form(workspace, survey, **{"questions-0-kind": "text"}))
     assert response.status_code == 400
     assert ("an NPS survey starts with its NPS question: question 1 must stay an NPS question."
             in response.content.decode())
@@ -244,7 +241,7 @@ def test_nps_survey_keeps_its_nps_question(workspace):
 def test_locked_survey_shows_why_offers_duplicate_and_still_saves_texts(workspace, satisfaction):
     with tenant_context(workspace):
         ResponseFactory(survey=Survey.objects.get(pk=satisfaction.pk))
-    client = lead(workspace)
+    client = lead_client(workspace)
     page = client.get(f"/surveys/{satisfaction.pk}/edit/").content.decode()
     assert "Questions locked" in page and LOCKED_MESSAGE in page
     assert "Duplicate to change the questions" in page
@@ -266,7 +263,7 @@ def test_a_response_arriving_while_editing_saves_nothing_and_keeps_the_texts(wor
     monkeypatch.setattr(authoring.selectors, "survey_has_responses", lambda survey: False)
     with tenant_context(workspace):
         ResponseFactory(survey=Survey.objects.get(pk=satisfaction.pk))
-    response = lead(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(
+    response = lead_client(workspace).post(f"/surveys/{satisfaction.pk}/edit/", editor_form(
         workspace, satisfaction, name="Typed name", **{"questions-0-text": "Changed?"}))
     page = response.content.decode()
     assert response.status_code == 400
@@ -278,7 +275,7 @@ def test_a_response_arriving_while_editing_saves_nothing_and_keeps_the_texts(wor
 
 
 def test_duplicate_and_close(workspace, satisfaction):
-    client = lead(workspace)
+    client = lead_client(workspace)
     response = client.post(f"/surveys/{satisfaction.pk}/duplicate/")
     with tenant_context(workspace):
         copy = Survey.objects.exclude(pk=satisfaction.pk).get()
@@ -302,7 +299,7 @@ def test_duplicate_and_close(workspace, satisfaction):
 def test_preview_renders_the_public_form_with_the_branding(workspace, satisfaction):
     with tenant_context(workspace):
         SurveySettings.objects.update_or_create(pk=1, defaults={"brand_color": "#0a7b4f"})
-    page = lead(workspace).get(f"/surveys/{satisfaction.pk}/preview/").content.decode()
+    page = lead_client(workspace).get(f"/surveys/{satisfaction.pk}/preview/").content.decode()
     assert "This is the survey exactly as customers see it." in page and "Nothing you answer here is recorded." in page
     assert 'style="--brand: #0a7b4f;' in page  # the workspace colour, as on the public pages
     for text in ("Overall, how satisfied are you with our support?", "How easy was it to get the help you needed?",
@@ -322,16 +319,16 @@ def settings_form(**overrides) -> dict:
 
 
 def test_settings_page_is_linked_from_the_settings_tabs(workspace):
-    page = lead(workspace).get("/settings/surveys/").content.decode()
+    page = lead_client(workspace).get("/settings/surveys/").content.decode()
     assert '<a href="/settings/surveys/" aria-current="page">Surveys</a>' in page
     assert '<a href="/settings/" >Workspace</a>' in page
-    assert '<a href="/settings/surveys/" >Surveys</a>' in lead(workspace).get("/settings/kpis/").content.decode()
+    assert '<a href="/settings/surveys/" >Surveys</a>' in lead_client(workspace).get("/settings/kpis/").content.decode()
 
 
 def test_settings_save_colour_throttle_expiry_sender_and_trigger(workspace):
     csat = make(workspace, "csat", "After chat")
     make(workspace, "nps", "NPS")
-    client = lead(workspace)
+    client = lead_client(workspace)
     page = client.get("/settings/surveys/").content.decode()
     assert re.findall(r'<option value="(\d*)"[^>]*>([^<]+)</option>', page) == [
         ("", "Off: no survey after resolved conversations"), (str(csat.pk), "After chat")]
@@ -360,7 +357,7 @@ def test_settings_save_colour_throttle_expiry_sender_and_trigger(workspace):
 
 
 def test_settings_refusals_are_shown(workspace):
-    response = lead(workspace).post("/settings/surveys/", settings_form(
+    response = lead_client(workspace).post("/settings/surveys/", settings_form(
         brand_color_text="blue", throttle_days="999", link_expiry_days="0"))
     assert response.status_code == 400
     page = response.content.decode()
@@ -371,7 +368,7 @@ def test_settings_refusals_are_shown(workspace):
 
 
 def test_logo_upload_preview_public_serving_and_removal(workspace, other_workspace):
-    client = lead(workspace)
+    client = lead_client(workspace)
     response = client.post("/settings/surveys/", {**settings_form(), "logo": SimpleUploadedFile("logo.gif", GIF)})
     assert response.status_code == 302
     with tenant_context(workspace):
@@ -397,11 +394,11 @@ def test_logo_upload_preview_public_serving_and_removal(workspace, other_workspa
 
 
 def test_svg_logo_is_refused_on_the_page(workspace):
-    response = lead(workspace).post("/settings/surveys/", {
+    response = lead_client(workspace).post("/settings/surveys/", {
         **settings_form(), "logo": SimpleUploadedFile("logo.png", SVG, content_type="image/png")})
     assert response.status_code == 400
     assert "The logo must be a PNG, JPEG, GIF or WebP image (SVG is not accepted)." in response.content.decode()
-    response = lead(workspace).post("/settings/surveys/", {
+    response = lead_client(workspace).post("/settings/surveys/", {
         **settings_form(), "logo": SimpleUploadedFile("big.png", PNG + b"\x00" * 1_100_000)})
     assert "The logo is 1,075 KB; the limit is 1 MB (1,024 KB)." in response.content.decode()
 

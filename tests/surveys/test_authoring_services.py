@@ -11,12 +11,7 @@ from surveys.models import Question, Survey, SurveySettings
 from surveys.services.authoring import LOCKED_MESSAGE, QuestionsInvalid, SurveyLocked, survey_close, survey_create, survey_create_from_template, survey_duplicate, survey_questions_replace, survey_reopen, survey_update
 from surveys.services.survey_settings import logo_sniff, survey_settings_update
 from tests.surveys.factories import ResponseFactory, survey_make
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
-GIF = b"GIF89a" + b"\x00" * 40
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 40
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+from tests.surveys.helpers import GIF, JPEG, PNG, SVG, WEBP
 
 
 @pytest.fixture
