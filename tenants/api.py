@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler as drf_exception_handler
 
 from tenants.accounts.models import Role, User
-from tenants.services import CURRENCIES, TIME_ZONES, workspace_update
+from tenants.models import TIME_ZONES
+from tenants.services import CURRENCIES, workspace_update
 
 
 def _first_message(data) -> str:

@@ -2,7 +2,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from tenants.services import CURRENCIES, TIME_ZONES
+from tenants.models import TIME_ZONES
+from tenants.services import CURRENCIES
 
 
 class SignupForm(forms.Form):

@@ -2,7 +2,6 @@
 the template), its domain, its team lead and its default calendar appear together or not
 at all (PostgreSQL DDL is transactional)."""
 import re
-import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
@@ -11,7 +10,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
 
-from tenants.models import TEMPLATE_SCHEMA, Domain, Workspace
+from tenants.models import TEMPLATE_SCHEMA, TIME_ZONE_SET, Domain, Workspace
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -25,8 +24,6 @@ CURRENCIES = (
     "CNY HKD SGD KRW TWD THB MYR IDR PHP VND ZAR NGN KES EGP MAD BRL MXN ARS CLP COP PEN UAH"
 ).split()
 # available_timezones() walks the tz database on disk: read it once.
-TIME_ZONE_SET = frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
-TIME_ZONES = sorted(TIME_ZONE_SET)
 DEFAULT_OPENING_HOURS = [(weekday, "09:00", "17:00") for weekday in range(1, 6)]
 
 

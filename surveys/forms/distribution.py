@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from surveys.models import InvitationSource, InvitationStatus
-from surveys.services.invitations import audience_csv, audience_customers, audience_pasted
+from surveys.selectors.distribution import audience_customers
+from surveys.services.invitations import audience_csv, audience_pasted
 
 AUDIENCES = [("customers", "Customers from the customers dataset"), ("paste", "A pasted list of addresses"),
              ("csv", "A CSV file")]

@@ -1,6 +1,13 @@
-"""Reads of the distribution pages: invitations, refusals, campaigns, outbox, suppression."""
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+"""Reads of distribution: the pages' invitations, refusals, campaigns, outbox and
+suppression list; the audiences offered from the customers dataset; what the sender and
+the CSAT trigger have to do."""
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ingestion.models import Conversation, Customer
 
 from surveys.models import Campaign, Invitation, InvitationStatus, OutboxEmail, Refusal, Suppression, Survey
 from tenants.mail import OUTBOX_CATEGORIES
@@ -69,3 +76,65 @@ def refusal_count(*, survey: Survey) -> int:
 
 def invitation_by_token(token: str) -> Invitation | None:
     return Invitation.objects.select_related("survey").filter(token=token).first()
+
+
+MAX_AUDIENCE = 50_000
+
+
+def audience_customers(*, plan: str = "", country: str = "", active_only: bool = True) -> list[dict]:
+    """Recipients from the customers dataset: by plan and country, optionally only the
+    active ones (not churned). Test customers are never surveyed. Customers without an
+    email are kept (the preview lists them as refused: "no email address")."""
+    customers = Customer.objects.filter(is_test=False)
+    if plan:
+        customers = customers.filter(plan=plan)
+    if country:
+        customers = customers.filter(country=country)
+    if active_only:
+        customers = customers.filter(churned_at__isnull=True)
+    rows = customers.order_by("external_id").values_list("email", "name", "external_id")[:MAX_AUDIENCE]
+    return [{"email": email, "name": name, "customer_external_id": external_id} for email, name, external_id in rows]
+
+
+def audience_customer_options() -> dict[str, list[str]]:
+    """The plans and countries the customers dataset holds (the Send page's choices)."""
+    customers = Customer.objects.filter(is_test=False)
+    return {"plans": list(customers.exclude(plan="").order_by("plan").values_list("plan", flat=True).distinct()),
+            "countries": list(customers.exclude(country="").order_by("country").values_list("country", flat=True).distinct())}
+
+
+# Only conversations resolved this recently are surveyed: a CSAT question about a
+# conversation from weeks ago would not be answered meaningfully.
+RECENT = timedelta(days=7)
+
+
+SCAN_LIMIT = 5000
+
+
+def csat_trigger_candidates(*, since, now, limit: int = SCAN_LIMIT) -> list[dict]:
+    """The undecided resolved conversations with a surveyable customer, oldest first: one
+    query (conversations joined to their customer; invitations and refusals excluded
+    through their unique conversation indexes)."""
+    customer = Customer.objects.filter(external_id=OuterRef("customer_external_id"), is_test=False).exclude(email="")
+    rows = (Conversation.objects
+            .filter(resolved_at__gte=max(since, now - RECENT), resolved_at__lte=now)
+            .exclude(customer_external_id="")
+            .annotate(customer_email=Subquery(customer.values("email")[:1]),
+                      customer_name=Subquery(customer.values("name")[:1]))
+            .filter(customer_email__isnull=False)
+            .exclude(Exists(Invitation.objects.filter(conversation_external_id=OuterRef("external_id"))))
+            .exclude(Exists(Refusal.objects.filter(conversation_external_id=OuterRef("external_id"))))
+            .order_by("resolved_at")
+            .values("external_id", "channel", "agent", "customer_external_id", "resolved_at", "customer_email",
+                    "customer_name")[:limit])
+    return list(rows)
+
+
+def invitations_work_due(*, now: datetime | None = None) -> bool:
+    """Anything for a sender to do? One indexed query: the beat asks every minute for
+    every workspace. (Reminders of invitations that can no longer get one leave the
+    reminder index: invitations_expire marks them "skipped".)"""
+    now = now or timezone.now()
+    return Invitation.objects.filter(
+        Q(status=InvitationStatus.SCHEDULED, scheduled_at__lte=now) | Q(status=InvitationStatus.SENDING)
+        | Q(reminder_status="", reminder_at__lte=now, status=InvitationStatus.SENT) | Q(reminder_status="sending")).exists()

@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from surveys.models import (Campaign, Invitation, InvitationSource, InvitationStatus, Refusal, Suppression, Survey,
                             SurveySettings)
+from surveys.selectors.distribution import MAX_AUDIENCE
 from tenants.tasking import enqueue
 
 RECIPIENT_FIELDS = ("email", "name", "customer_external_id", "channel", "agent")
 # Longest value each recipient field takes (the columns' sizes).
 FIELD_LIMITS = {"email": 254, "name": 200, "customer_external_id": 255, "channel": 50, "agent": 255}
 MAX_CSV_BYTES = 10 * 1024 * 1024
-MAX_AUDIENCE = 50_000
 
 
 def workspace_lock_key(name: str) -> str:
@@ -186,31 +186,6 @@ def campaign_create(*, survey: Survey, recipients: list[dict], name: str = "", a
 
 
 # ---------------------------------------------------------------------------- audiences
-
-def audience_customers(*, plan: str = "", country: str = "", active_only: bool = True) -> list[dict]:
-    """Recipients from the customers dataset: by plan and country, optionally only the
-    active ones (not churned). Test customers are never surveyed. Customers without an
-    email are kept (the preview lists them as refused: "no email address")."""
-    from ingestion.models import Customer
-
-    customers = Customer.objects.filter(is_test=False)
-    if plan:
-        customers = customers.filter(plan=plan)
-    if country:
-        customers = customers.filter(country=country)
-    if active_only:
-        customers = customers.filter(churned_at__isnull=True)
-    rows = customers.order_by("external_id").values_list("email", "name", "external_id")[:MAX_AUDIENCE]
-    return [{"email": email, "name": name, "customer_external_id": external_id} for email, name, external_id in rows]
-
-
-def audience_customer_options() -> dict[str, list[str]]:
-    """The plans and countries the customers dataset holds (the Send page's choices)."""
-    from ingestion.models import Customer
-
-    customers = Customer.objects.filter(is_test=False)
-    return {"plans": list(customers.exclude(plan="").order_by("plan").values_list("plan", flat=True).distinct()),
-            "countries": list(customers.exclude(country="").order_by("country").values_list("country", flat=True).distinct())}
 
 
 def audience_pasted(text: str) -> list[dict]:

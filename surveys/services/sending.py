@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 
 from django.core.mail import get_connection
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from ingestion.touched import touched_days_record
 from surveys.mail import InvitationEmail, invitation_email_prepare
 from surveys.models import Invitation, InvitationStatus, Suppression, SurveySettings
+from surveys.selectors.distribution import invitations_work_due
 from surveys.services.invitations import UNCERTAIN, invitations_send_later, suppression_reason_text, workspace_lock_key
 from surveys.services.kpi_days import SURVEY_INVITATIONS
 
@@ -52,16 +53,6 @@ def _due_first(now: datetime):
 def _due_reminders(now: datetime):
     return Invitation.objects.filter(reminder_status="", reminder_at__lte=now, status=InvitationStatus.SENT,
                                      expires_at__gt=now, survey__closed_at__isnull=True)
-
-
-def invitations_work_due(*, now: datetime | None = None) -> bool:
-    """Anything for a sender to do? One indexed query: the beat asks every minute for
-    every workspace. (Reminders of invitations that can no longer get one leave the
-    reminder index: invitations_expire marks them "skipped".)"""
-    now = now or timezone.now()
-    return Invitation.objects.filter(
-        Q(status=InvitationStatus.SCHEDULED, scheduled_at__lte=now) | Q(status=InvitationStatus.SENDING)
-        | Q(reminder_status="", reminder_at__lte=now, status=InvitationStatus.SENT) | Q(reminder_status="sending")).exists()
 
 
 def invitations_send_due(*, limit: int = SEND_LIMIT) -> int:

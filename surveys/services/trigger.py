@@ -11,38 +11,12 @@ are not decided yet: a later import may bring the customer.
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from surveys.models import Invitation, InvitationSource, Refusal, SurveySettings
+from surveys.models import InvitationSource, SurveySettings
+from surveys.selectors.distribution import csat_trigger_candidates
 from surveys.services.invitations import invitations_create, workspace_lock_key
 from tenants.tasking import enqueue
-
-# Only conversations resolved this recently are surveyed: a CSAT question about a
-# conversation from weeks ago would not be answered meaningfully.
-RECENT = timedelta(days=7)
-SCAN_LIMIT = 5000
-
-
-def csat_trigger_candidates(*, since, now, limit: int = SCAN_LIMIT) -> list[dict]:
-    """The undecided resolved conversations with a surveyable customer, oldest first: one
-    query (conversations joined to their customer; invitations and refusals excluded
-    through their unique conversation indexes)."""
-    from ingestion.models import Conversation, Customer
-
-    customer = Customer.objects.filter(external_id=OuterRef("customer_external_id"), is_test=False).exclude(email="")
-    rows = (Conversation.objects
-            .filter(resolved_at__gte=max(since, now - RECENT), resolved_at__lte=now)
-            .exclude(customer_external_id="")
-            .annotate(customer_email=Subquery(customer.values("email")[:1]),
-                      customer_name=Subquery(customer.values("name")[:1]))
-            .filter(customer_email__isnull=False)
-            .exclude(Exists(Invitation.objects.filter(conversation_external_id=OuterRef("external_id"))))
-            .exclude(Exists(Refusal.objects.filter(conversation_external_id=OuterRef("external_id"))))
-            .order_by("resolved_at")
-            .values("external_id", "channel", "agent", "customer_external_id", "resolved_at", "customer_email",
-                    "customer_name")[:limit])
-    return list(rows)
 
 
 def csat_trigger_scan() -> int:

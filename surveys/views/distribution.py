@@ -19,8 +19,8 @@ from surveys.selectors import distribution as selectors
 from surveys.forms.distribution import InvitationFilterForm, SendForm, SuppressionAddForm
 from surveys.models import Campaign, Suppression, Survey
 from surveys.services import scanner
-from surveys.services.invitations import (audience_customer_options, campaign_create, invitations_screen, suppression_add,
-                                          suppression_remove, unsubscribe as unsubscribe_service)
+from surveys.selectors.distribution import audience_customer_options
+from surveys.services.invitations import campaign_create, invitations_screen, suppression_add, suppression_remove, unsubscribe as unsubscribe_service
 from tenants.accounts.decorators import agent_required, team_lead_required
 
 PAGE_SIZE = 50

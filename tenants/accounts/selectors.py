@@ -1,6 +1,8 @@
+import hashlib
 import re
 
 from django.db.models import QuerySet
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from tenants.accounts.models import ApiKey, Invitation, User
 
@@ -26,8 +28,6 @@ def api_key_is_well_formed(raw: str) -> bool:
 def api_key_get_active(*, raw: str) -> ApiKey | None:
     """The active key of *this* workspace matching ``raw``. Keys of other workspaces live in
     other schemas, so they are simply not found here."""
-    from tenants.accounts.services import api_key_hash
-
     if not api_key_is_well_formed(raw):
         return None
     return ApiKey.objects.active().filter(key_hash=api_key_hash(raw)).first()
@@ -40,3 +40,23 @@ def workspace_setup_counts() -> dict[str, int]:
         "pending_invitations": Invitation.objects.pending().count(),
         "api_keys": ApiKey.objects.active().count(),
     }
+
+
+def invitation_token(invitation: Invitation) -> str:
+    digest = salted_hmac("pulse.accounts.invitation", f"{invitation.pk}:{invitation.email}:{invitation.nonce}", algorithm="sha256")
+    return f"{invitation.pk}-{digest.hexdigest()}"
+
+
+def invitation_from_token(token: str) -> Invitation | None:
+    """The pending invitation a token opens, or None (unknown, tampered, used or expired)."""
+    pk, _, _ = (token or "").partition("-")
+    if not pk.isdigit():
+        return None
+    invitation = Invitation.objects.pending().filter(pk=int(pk)).first()
+    if invitation is None or not constant_time_compare(invitation_token(invitation), token):
+        return None
+    return invitation
+
+
+def api_key_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,5 +1,4 @@
 """Writes for people and API keys, always inside the current workspace's schema."""
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from tenants.accounts.models import ApiKey, Invitation, Role, User, email_normalise
+from tenants.accounts.selectors import api_key_hash, invitation_token
 from tenants.tasking import enqueue
 
 API_KEY_PREFIX = "pulse"
@@ -24,26 +23,11 @@ HANDOFF_MAX_AGE = 120  # seconds between sign-up on the public site and landing 
 
 # ---------------------------------------------------------------- invitations
 
-def _invitation_token(invitation: Invitation) -> str:
-    digest = salted_hmac("pulse.accounts.invitation", f"{invitation.pk}:{invitation.email}:{invitation.nonce}", algorithm="sha256")
-    return f"{invitation.pk}-{digest.hexdigest()}"
-
 
 def invitation_link(invitation: Invitation) -> str:
     from django.urls import reverse
 
-    return f"{connection.tenant.url}{reverse('accounts:invitation_accept', args=[_invitation_token(invitation)])}"
-
-
-def invitation_from_token(token: str) -> Invitation | None:
-    """The pending invitation a token opens, or None (unknown, tampered, used or expired)."""
-    pk, _, _ = (token or "").partition("-")
-    if not pk.isdigit():
-        return None
-    invitation = Invitation.objects.pending().filter(pk=int(pk)).first()
-    if invitation is None or not constant_time_compare(_invitation_token(invitation), token):
-        return None
-    return invitation
+    return f"{connection.tenant.url}{reverse('accounts:invitation_accept', args=[invitation_token(invitation)])}"
 
 
 @transaction.atomic
@@ -168,9 +152,6 @@ def handoff_token_redeem(*, token: str) -> User | None:
 
 
 # ---------------------------------------------------------------- API keys
-
-def api_key_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def invitation_revoke(request, pk):
 
 
 def invitation_accept(request, token):
-    invitation = services.invitation_from_token(token)
+    invitation = selectors.invitation_from_token(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     if request.user.is_authenticated:

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from surveys.models import Campaign, Invitation, Refusal, Suppression, SurveySettings
-from surveys.services.invitations import (audience_csv, audience_customers, audience_pasted, campaign_create,
-                                          invitations_create, suppression_add)
+from surveys.selectors.distribution import audience_customers
+from surveys.services.invitations import audience_csv, audience_pasted, campaign_create, invitations_create, suppression_add
 from tests.helpers import api_key_client
 from tests.ingestion.factories import CustomerFactory
 from tests.surveys.factories import InvitationFactory, survey_make

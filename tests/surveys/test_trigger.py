@@ -7,7 +7,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from surveys.models import Invitation, Refusal, SurveySettings
-from surveys.services.trigger import csat_trigger_candidates, csat_trigger_scan
+from surveys.selectors.distribution import csat_trigger_candidates
+from surveys.services.trigger import csat_trigger_scan
 from tests.ingestion.factories import ConversationFactory, CustomerFactory
 from tests.surveys.factories import InvitationFactory, survey_make
 

@@ -6,7 +6,7 @@ from django_tenants.utils import tenant_context
 from ingestion.generator import World, rows
 from ingestion.models import Conversation, Customer, Event, Revenue, SocialMention, SurveyResponse
 from tenants.accounts.models import ApiKey, Role, User
-from tenants.accounts.services import api_key_hash
+from tenants.accounts.selectors import api_key_hash
 from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tenants.models import Workspace
 from tests.factories import PASSWORD

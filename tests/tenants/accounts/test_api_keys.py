@@ -6,7 +6,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from tenants.accounts.models import ApiKey, Role
-from tenants.accounts.services import api_key_create, api_key_hash, api_key_revoke
+from tenants.accounts.selectors import api_key_hash
+from tenants.accounts.services import api_key_create, api_key_revoke
 from tests.helpers import host_client
 
 
