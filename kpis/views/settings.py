@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kpis.forms import KpiSettingsForm
@@ -16,13 +15,7 @@ from kpis.services.settings import kpi_settings_update
 from kpis.views.common import recompute_context
 from tenants.accounts.decorators import team_lead_required
 from tenants.forms import form_apply
-
-
-def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
+from tenants.http import next_url
 
 
 @require_POST
@@ -31,7 +24,7 @@ def recompute_now(request):
     """The "Recompute now" button: queue a recompute of every snapshot, back to the page."""
     kpi_recompute_request()
     messages.success(request, "Recomputing every KPI. This page shows the progress.")
-    return redirect(_back(request, reverse("dashboard")))
+    return redirect(next_url(request, reverse("dashboard")))
 
 
 @team_lead_required

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from surveys.selectors import authoring as selectors
@@ -20,6 +19,7 @@ from surveys.services.authoring import LOCKED_MESSAGE, QuestionsInvalid, SurveyL
 from surveys.services.survey_settings import LOGO_TYPES, survey_settings_update
 from tenants.accounts.decorators import agent_required, team_lead_required
 from tenants.forms import form_add_errors, form_apply
+from tenants.http import next_url
 
 PAGE_SIZE = 50
 
@@ -29,13 +29,6 @@ def _survey_or_404(pk: int, *, counts: bool = False):
     if survey is None:
         raise Http404("No such survey in this workspace.")
     return survey
-
-
-def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 @agent_required
@@ -165,7 +158,7 @@ def survey_close_view(request, pk):
     else:
         survey_reopen(survey=survey)
         messages.success(request, f"“{survey.name}” reopened: it takes responses again.")
-    return redirect(_back(request, reverse("surveys:list")))
+    return redirect(next_url(request, reverse("surveys:list")))
 
 
 @team_lead_required
