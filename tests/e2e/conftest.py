@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from ingestion.generator import World
 from kpis.services.compute import kpis_compute
 from tenants.demo import demo_data_load
-from tests.e2e.helpers import SCREENSHOTS
+from tests.e2e.helpers import SCREENSHOTS, live_base
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -73,5 +73,5 @@ def globex(committed_workspace, live_server):
     demo_data_load(workspace=workspace, world=World.scaled(0.02, end=date(2026, 11, 1)))
     with tenant_context(workspace):
         kpis_compute(since=date(2025, 10, 1), until=date(2026, 11, 2))
-    workspace.base = f"http://globex.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace

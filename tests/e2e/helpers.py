@@ -13,3 +13,8 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")
+
+
+def live_base(live_server, workspace) -> str:
+    """The address of ``workspace`` on the live test server: its own host, the server's port."""
+    return f"http://{workspace.domain_name}:{live_server.url.rsplit(':', 1)[1]}"

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from kpis.services.compute import kpis_compute
 from tests.kpis.helpers import CONVERSATIONS, CUSTOMERS, load_into
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import live_base, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -22,7 +22,7 @@ def initech(committed_workspace, live_server):
     load_into(workspace, "conversations", CONVERSATIONS)
     with tenant_context(workspace):
         kpis_compute(since=date(2026, 3, 1), until=date(2026, 5, 1))
-    workspace.base = f"http://initech.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace
 
 

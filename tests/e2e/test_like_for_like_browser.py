@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from kpis.services.compute import kpis_compute
+from tests.e2e.helpers import live_base
 from tests.factories import PASSWORD
 from tests.kpis.helpers import (
     LIKE_FOR_LIKE_ANSWERS,
@@ -34,7 +35,7 @@ def hooli(committed_workspace, live_server, monkeypatch):
     load_into(workspace, "customers", LIKE_FOR_LIKE_CUSTOMERS)
     with tenant_context(workspace):
         kpis_compute(since=date(2024, 12, 1), until=date(2025, 12, 6))
-    workspace.base = f"http://hooli.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace
 
 

@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from surveys.models import Question, Survey
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import live_base, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -29,7 +29,7 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 @pytest.fixture
 def umbrella(committed_workspace, live_server):
     workspace = committed_workspace("umbrella")
-    workspace.base = f"http://umbrella.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from surveys.models import Invitation, Response, Survey
 from tests.helpers import wait_until
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import live_base, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 @pytest.fixture
 def initech(committed_workspace, celery_worker, live_server):
     workspace = committed_workspace("initech")
-    workspace.base = f"http://initech.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace
 
 

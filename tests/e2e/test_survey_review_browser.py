@@ -7,13 +7,13 @@ from playwright.sync_api import expect
 from surveys.models import Response
 from tests.helpers import host_client
 from tests.surveys.factories import InvitationFactory, survey_make
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import live_base, sign_in
 
 
 @pytest.fixture
 def acme(committed_workspace, live_server):
     workspace = committed_workspace("acme")
-    workspace.base = f"http://acme.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from kpis.models import KpiSettings
 from kpis.services.compute import kpis_compute
 from tests.kpis.helpers import RESOLVED, SURVEYS, load_into
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import live_base, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -24,7 +24,7 @@ def initech(committed_workspace, live_server):
         KpiSettings.load()
         KpiSettings.objects.update(targets={"mean_time_to_resolution": {"target": 10}})
         kpis_compute(since=date(2026, 2, 1), until=date(2026, 4, 1))
-    workspace.base = f"http://initech.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    workspace.base = live_base(live_server, workspace)
     return workspace
 
 
