@@ -13,7 +13,9 @@ import json
 from datetime import datetime, tzinfo
 from typing import Any, Callable
 
-from ingestion.datasets import FALSE, TRUE, Dataset, Field, FieldError
+from ingestion.datasets import Dataset
+from ingestion.fields import FALSE, INTEGER_MAX, TRUE, Field, FieldError
+from tenants.inputs import EARLIEST, LATEST
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -90,7 +92,8 @@ def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, t
         return lambda row: None  # every row lacks a required field: row_parse reports it
     namespace: dict[str, Any] = {
         "fromiso": datetime.fromisoformat, "TZ": tz, "NULL": NULL, "TRUE": TRUE, "FALSE": FALSE,
-        "json_dumps": json.dumps, "escape": _escape,
+        "json_dumps": json.dumps, "escape": _escape, "INTEGER_MAX": INTEGER_MAX,
+        "FIRST_YEAR": EARLIEST.year, "LAST_YEAR": LATEST.year,
     }
     code = ["def convert(row):", f"    if len(row) != {len(headers)}:", "        return None", "    try:"]
     cells, texts_extra = [], []
@@ -114,12 +117,14 @@ def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, t
         elif f.kind == "timestamp":
             # A timestamp already in RFC 3339 form (2026-03-01T10:00:00+01:00) goes to
             # PostgreSQL as written, which reads it as the same instant; others are rewritten.
-            code += [f"            {value} = fromiso(t)", f"            if {value}.tzinfo is None:",
+            code += [f"            {value} = fromiso(t)", f"            if not FIRST_YEAR <= {value}.year <= LAST_YEAR:",
+                     "                return None", f"            if {value}.tzinfo is None:",
                      f"                {value} = {value}.replace(tzinfo=TZ)", f"                {cell} = {value}.isoformat()",
                      "            elif len(t) == 25 and t[10] == 'T' and t[22] == ':':", f"                {cell} = t",
                      "            else:", f"                {cell} = {value}.isoformat()"]
         elif f.kind == "integer":
-            code += [f"            {value} = int(t)"]
+            code += [f"            {value} = int(t)", f"            if {value} > INTEGER_MAX or {value} < -INTEGER_MAX:",
+                     "                return None"]
             if f.minimum is not None:
                 code += [f"            if {value} < {int(f.minimum)}:", "                return None"]
             if f.maximum is not None:
@@ -155,7 +160,9 @@ def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, t
     extra = [(index, header) for index, (header, name) in enumerate(zip(headers, mapping)) if not name]
     if extra:
         pairs = ", ".join(f"{header!r}: row[{index}]" for index, header in extra)
-        code += [f"    x = escape(json_dumps({{{pairs}}}, ensure_ascii=False))"]
+        # NUL in an extra cell is dumped as the escape \u0000, which jsonb refuses.
+        code += [f"    x = escape(json_dumps({{{pairs}}}, ensure_ascii=False))", "    if '\\\\u0000' in x:",
+                 "        return None"]
     else:
         code += ["    x = '{}'"]
     texts = [f"c{i}" for i, f in enumerate(dataset.fields) if f.kind == "text" and f.name in column_of] + texts_extra
@@ -163,7 +170,7 @@ def row_converter(dataset: Dataset, headers: list[str], mapping: list[str], *, t
         # Text is not escaped field by field: a row whose text holds one of COPY's special
         # characters (rare) goes to the careful path instead.
         code += [f"    t = {' + '.join(texts)}",
-                 "    if '\\\\' in t or '\\t' in t or '\\n' in t or '\\r' in t:", "        return None"]
+                 "    if '\\\\' in t or '\\t' in t or '\\n' in t or '\\r' in t or '\\x00' in t:", "        return None"]
     code += [f"    return '\\t'.join(({', '.join(cells)}, x)) + '\\n'"]
     namespace["FieldError"] = FieldError
     exec("\n".join(code), namespace)  # noqa: S102 - source built above from field definitions only

@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, NamedTuple
 
+from tenants.inputs import text_problem
+
 SNIFF_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 # csv's default limit is 128 KiB per field; allow long free text (subjects, posts) but keep
@@ -72,7 +74,10 @@ def _binary_kind(head: bytes) -> str | None:
     for signature, kind in SIGNATURES.items():
         if head.startswith(signature):
             return kind
-    if b"\x00" in head:
+    # Binary formats are full of NUL bytes (UTF-16 without a byte order mark too: every
+    # other byte); a CSV file with the odd NUL in a cell is text, and that cell's row is
+    # rejected on its own (ingestion.datasets).
+    if head.count(b"\x00") * 32 > len(head):
         return "a binary file"
     return None
 
@@ -135,6 +140,9 @@ def sniff(file: BinaryIO, *, size: int) -> CsvFormat:
     blank = [str(i + 1) for i, h in enumerate(headers) if not h]
     if blank:
         raise ImportFileError(f"Column {', '.join(blank)} of the header row has no name; name every column.")
+    for i, h in enumerate(headers):
+        if problem := text_problem(h):
+            raise ImportFileError(f"The name of column {i + 1} in the header row {problem}; rename it and upload the file again.")
     repeated = sorted({h for h in headers if headers.count(h) > 1})
     if repeated:
         raise ImportFileError(f"The header row names a column more than once: {', '.join(repeated)}.")

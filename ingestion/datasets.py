@@ -7,164 +7,14 @@ clean values or a list of errors, one per failing field, each with its own messa
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import tzinfo
+from decimal import Decimal
 from typing import Any, Callable
 
-TRUE = {"true", "t", "yes", "y", "1"}
-FALSE = {"false", "f", "no", "n", "0"}
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-KNOWN_CHANNELS = ("email", "chat", "phone", "social", "messaging")
-
-
-class FieldError(ValueError):
-    """A value that cannot be accepted; the message is shown to the user as is."""
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str  # text, timestamp, date, month, decimal, integer, boolean, json, choice, list
-    required: bool = False
-    description: str = ""
-    max_length: int | None = None
-    minimum: int | Decimal | None = None
-    maximum: int | None = None
-    choices: tuple[str, ...] = ()
-    default: Any = None
-
-    @property
-    def type_label(self) -> str:
-        labels = {
-            "text": "text", "timestamp": "ISO 8601 timestamp", "date": "date YYYY-MM-DD", "month": "month YYYY-MM",
-            "decimal": "decimal number", "integer": "whole number", "boolean": "true / false",
-            "json": "JSON object", "choice": " | ".join(self.choices), "list": "list separated by ;",
-        }
-        return labels[self.kind]
-
-    @property
-    def rules(self) -> list[str]:
-        """The field's rules in words, for the generated documentation."""
-        rules = []
-        if self.max_length is not None:
-            rules.append(f"at most {self.max_length} characters")
-        if self.minimum is not None:
-            rules.append(f"≥ {self.minimum}")
-        if self.maximum is not None:
-            rules.append(f"≤ {self.maximum}")
-        if self.default not in (None, "", [], {}):
-            rules.append(f"default {str(self.default).lower() if isinstance(self.default, bool) else self.default}")
-        if self.kind == "timestamp":
-            rules.append("without an offset: read in the workspace time zone")
-        return rules
-
-    def parse(self, raw: Any, tz: tzinfo) -> Any:
-        """The clean value of ``raw`` (None for empty), or FieldError."""
-        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-            if self.required:
-                raise FieldError(f"{self.name} is required")
-            return self.default
-        value = raw.strip() if isinstance(raw, str) else raw
-        parsed = _PARSERS[self.kind](self, value, tz)
-        if self.max_length is not None and isinstance(parsed, str) and len(parsed) > self.max_length:
-            raise FieldError(f"{self.name} is longer than {self.max_length} characters")
-        if self.minimum is not None and parsed < self.minimum:
-            raise FieldError(f"{self.name} must be at least {self.minimum}, got {parsed}")
-        if self.maximum is not None and parsed > self.maximum:
-            raise FieldError(f"{self.name} must be at most {self.maximum}, got {parsed}")
-        return parsed
-
-
-def _text(f: Field, value: Any, tz: tzinfo) -> str:
-    return str(value)
-
-
-def _timestamp(f: Field, value: Any, tz: tzinfo) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise FieldError(f"{f.name}: '{value}' is not an ISO 8601 timestamp (e.g. 2026-03-01T14:30:00+01:00)") from None
-    # A timestamp without an offset is read in the workspace's time zone.
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
-
-
-def _date(f: Field, value: Any, tz: tzinfo) -> date:
-    try:
-        if not DATE_RE.match(str(value)):
-            raise ValueError
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise FieldError(f"{f.name}: '{value}' is not a date (YYYY-MM-DD)") from None
-
-
-def _month(f: Field, value: Any, tz: tzinfo) -> date:
-    match = MONTH_RE.match(str(value))
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise FieldError(f"{f.name}: '{value}' is not a month (YYYY-MM)")
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def _decimal(f: Field, value: Any, tz: tzinfo) -> Decimal:
-    try:
-        parsed = Decimal(str(value))
-    except InvalidOperation:
-        raise FieldError(f"{f.name}: '{value}' is not a number") from None
-    if not parsed.is_finite():
-        raise FieldError(f"{f.name}: '{value}' is not a number")
-    return parsed
-
-
-def _integer(f: Field, value: Any, tz: tzinfo) -> int:
-    if isinstance(value, bool):
-        raise FieldError(f"{f.name}: '{value}' is not a whole number")
-    try:
-        return int(str(value))
-    except ValueError:
-        raise FieldError(f"{f.name}: '{value}' is not a whole number") from None
-
-
-def _boolean(f: Field, value: Any, tz: tzinfo) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).lower()
-    if lowered in TRUE:
-        return True
-    if lowered in FALSE:
-        return False
-    raise FieldError(f"{f.name}: '{value}' is not a boolean (use true or false)")
-
-
-def _json(f: Field, value: Any, tz: tzinfo) -> dict:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise FieldError(f"{f.name}: not valid JSON") from None
-    if not isinstance(value, dict):
-        raise FieldError(f"{f.name}: must be a JSON object")
-    return value
-
-
-def _choice(f: Field, value: Any, tz: tzinfo) -> str:
-    lowered = str(value).lower()
-    if lowered not in f.choices:
-        raise FieldError(f"{f.name}: '{value}' is not one of {', '.join(f.choices)}")
-    return lowered
-
-
-def _list(f: Field, value: Any, tz: tzinfo) -> list[str]:
-    items = value if isinstance(value, list) else str(value).split(";")
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
-_PARSERS: dict[str, Callable[[Field, Any, tzinfo], Any]] = {
-    "text": _text, "timestamp": _timestamp, "date": _date, "month": _month, "decimal": _decimal,
-    "integer": _integer, "boolean": _boolean, "json": _json, "choice": _choice, "list": _list,
-}
+from ingestion.fields import KNOWN_CHANNELS, Field, FieldError
+from tenants.inputs import display_name, json_problem
 
 
 def _not_before(later: str, earlier: str):
@@ -257,6 +107,13 @@ def row_parse(dataset: Dataset, raw: dict[str, Any], *, tz: tzinfo, extra: dict 
                 errors.append(problem)
     if extra is None:
         extra = {k: v for k, v in raw.items() if k not in dataset.by_name and k is not None}
+    # Extra columns are kept as they are (jsonb), so only what jsonb cannot hold is refused.
+    problem = json_problem(extra)
+    if problem:
+        place, message = problem
+        column = display_name(place.partition(".")[0].partition("[")[0])
+        key_problem = message.removeprefix("the key ")
+        errors.append((column, f"the name {place} {key_problem}" if key_problem != message else f"{place} {message}"))
     return ParsedRow(values=values, extra=extra, errors=errors)
 
 
@@ -287,7 +144,9 @@ DATASETS: dict[str, Dataset] = {
             (
                 Field("customer_external_id", "text", required=True, max_length=255),
                 Field("month", "month", required=True),
-                Field("mrr", "decimal", required=True, minimum=Decimal(0), description="MRR of the month, ≥ 0."),
+                # At most numeric(14, 2): 12 digits before the point.
+                Field("mrr", "decimal", required=True, minimum=Decimal(0), maximum=Decimal("999999999999.99"),
+                      description="MRR of the month, ≥ 0."),
                 Field("product", "text", max_length=255, default="default"),
                 Field("currency", "text", max_length=3, default="", description="Default: the workspace currency."),
             ),

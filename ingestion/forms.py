@@ -8,9 +8,11 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from ingestion.datasets import DATASETS, TIME_FIELDS, Dataset, FieldError
+from ingestion.datasets import DATASETS, TIME_FIELDS, Dataset
+from ingestion.fields import FieldError
 from ingestion.models import ImportJob
 from ingestion.selectors.records import BROWSE_FILTERS, SEARCH_FIELDS
+from tenants.inputs import CalendarDateField
 
 ANY = ("", "any")
 BOOLEAN_CHOICES = [ANY, ("true", "yes"), ("false", "no")]
@@ -39,12 +41,12 @@ class RecordFilterForm(forms.Form):
                 continue  # nothing stored to choose from: a select with only "any" is noise
             self.fields[name] = self._filter_field(dataset.by_name[name], options.get(name), current)
 
-    def _period_field(self, label: str) -> forms.DateField:
+    def _period_field(self, label: str) -> CalendarDateField:
         if self.monthly:
-            return forms.DateField(label=label, required=False, input_formats=["%Y-%m"],
+            return CalendarDateField(label=label, required=False, input_formats=["%Y-%m"],
                                    error_messages={"invalid": "Enter a month as YYYY-MM."},
                                    widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
-        return forms.DateField(label=label, required=False, input_formats=["%Y-%m-%d"],
+        return CalendarDateField(label=label, required=False, input_formats=["%Y-%m-%d"],
                                error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 

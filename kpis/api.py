@@ -16,6 +16,7 @@ from kpis.registry import KPIS
 from kpis.selectors.values import kpi_direction, kpi_series
 from kpis.services.recomputes import kpi_recompute_request
 from tenants.accounts.models import Role
+from tenants.inputs import ApiCalendarDateField
 
 
 class KpiSerializer(serializers.Serializer):
@@ -82,8 +83,8 @@ class KpiSeriesSerializer(serializers.Serializer):
 
 class SeriesQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=[*KINDS, RANGE], default="month")
-    start = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD); default: 11 periods before the end's")
-    end = serializers.DateField(required=False, help_text="Last day, included (YYYY-MM-DD); default: today")
+    start = ApiCalendarDateField(required=False, help_text="First day (YYYY-MM-DD); default: 11 periods before the end's")
+    end = ApiCalendarDateField(required=False, help_text="Last day, included (YYYY-MM-DD); default: today")
     segment = serializers.CharField(required=False)
 
     def validate(self, data):

@@ -12,6 +12,7 @@ from kpis.periods import RANGE
 from kpis.registry import HIGHER, KPIS, LOWER
 from kpis.services.settings import SETTING_BOUNDS
 from kpis.settings_uses import SETTING_LABELS
+from tenants.inputs import CalendarDateField
 
 DIRECTIONS = [(HIGHER, "Higher is better"), (LOWER, "Lower is better")]
 UNIT_LABELS = {"%": "%", "hours": "hours", "score": "points", "count": "count", "users": "users"}
@@ -105,9 +106,9 @@ PERIOD_LABELS = {"day": "Day", "week": "Week", "month": "Month", "quarter": "Qua
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(choices=list(PERIOD_LABELS.items()), required=False)
-    date = forms.DateField(required=False, label="Showing the period of", widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = CalendarDateField(required=False, label="Showing the period of", widget=forms.DateInput(attrs={"type": "date"}))
+    start = CalendarDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = CalendarDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, today: datetime.date, **kwargs):
         super().__init__(*args, **kwargs)

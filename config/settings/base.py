@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.WorkspaceTimezoneMiddleware",
+    # After the session and the workspace: its 400 page is a normal page of the site.
+    "tenants.inputs.InputGuardMiddleware",
 ]
 
 TEMPLATES = [
@@ -211,6 +213,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.accounts.permissions.IsWorkspaceMember"],
+    # JSON only, with the nesting and text limits of tenants/inputs.py; forms for uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "tenants.inputs.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 
-from ingestion.datasets import DATASETS, TIME_FIELDS, FieldError
+from ingestion.datasets import DATASETS, TIME_FIELDS
+from ingestion.fields import FieldError
 from ingestion.models import dataset_model
 
 FILTERABLE_KINDS = ("text", "choice", "boolean", "integer")

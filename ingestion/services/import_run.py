@@ -17,6 +17,7 @@ from ingestion.datasets import DATASETS, Dataset
 from ingestion.models import ImportJob, ImportRejection
 from ingestion.services.records import UpsertResult, records_upsert_lines_overlapped, records_written_announce
 from ingestion.uploads import record_errors, upload_data_offset, upload_format, upload_open
+from tenants.inputs import storable
 
 
 # Rows per committed chunk: the unit of progress and of resumption.
@@ -117,7 +118,9 @@ class _ChunkParser:
                 row, errors = record_errors(self.dataset, job.headers, job.mapping, record, self.tz)
                 if errors:
                     rejections.append(ImportRejection(
-                        job_id=job.pk, line=record.line, values=record.values,
+                        # As read, but with NUL as U+FFFD: jsonb cannot hold NUL (documented
+                        # on the import report).
+                        job_id=job.pk, line=record.line, values=[storable(value) for value in record.values],
                         errors=[{"column": column, "error": message} for column, message in errors]))
                 else:
                     line = copy_line(self.dataset, row.values, row.extra, defaults=self.defaults)

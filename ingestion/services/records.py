@@ -15,6 +15,7 @@ from ingestion.datasets import Dataset, header_match, row_parse
 from ingestion.models import dataset_model
 from ingestion.signals import joined_fields_changed, records_written
 from ingestion.touched import local_day_sql, touched_days_sql
+from tenants.inputs import text_problem
 
 MAX_API_ROWS = 10_000
 T = TypeVar("T")
@@ -186,7 +187,9 @@ def records_ingest(*, dataset: Dataset, items: list, workspace) -> IngestResult:
         line = None
         if convert is not None and item.keys() <= fields_only:
             row = [_json_text(item.get(name)) for name in names]
-            if None not in row:
+            # JSON text may hold lone surrogates (a CSV file cannot: it is decoded with
+            # replacement characters), which the fast path does not look for.
+            if None not in row and text_problem("".join(row)) is None:
                 line = convert(row)
         if line is None:
             parsed = row_parse(dataset, {(matched.get(key) or key): value for key, value in item.items()}, tz=tz)

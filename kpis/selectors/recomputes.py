@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Max
 
-from ingestion.datasets import DATASETS, KNOWN_CHANNELS
+from ingestion.datasets import DATASETS
+from ingestion.fields import KNOWN_CHANNELS
 from ingestion.models import dataset_model
 from ingestion.touched import local_day_sql
 from kpis.models import KpiRecompute, KpiSnapshot

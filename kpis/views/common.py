@@ -29,6 +29,12 @@ def period_form(request) -> tuple[PeriodForm, dict]:
     return PeriodForm(initial=fallback, today=today), fallback
 
 
+def form_status(form) -> int:
+    """A page whose period picker was refused still shows (the current month, with the
+    form's errors), but answers 400: the request asked for something it did not get."""
+    return 400 if form.errors else 200
+
+
 def selected_period(query: dict, kinds=PERIOD_LABELS) -> Period:
     """The period picked with the period picker (a custom range, or the period of its kind
     containing the date; month when the kind does not apply)."""

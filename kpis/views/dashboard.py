@@ -9,7 +9,7 @@ from kpis.models import KpiSettings
 from kpis.periods import RANGE, period_of
 from kpis.registry import KPIS, contract_order
 from kpis.selectors.values import UNCERTAINTY, dashboard_cards, kpi_direction, kpi_series
-from kpis.views.common import current_label, freshness, partial_lines, period_form, sparkline_span
+from kpis.views.common import current_label, form_status, freshness, partial_lines, period_form, sparkline_span
 from tenants.accounts.decorators import member_required
 from tenants.accounts.selectors import workspace_setup_counts
 
@@ -36,7 +36,7 @@ def dashboard(request):
     comparison = next((card for card in cards if card["supported"]), None)
     return render(request, "kpis/dashboard.html", {
         "form": form, "query": query, "cards": cards, "title": title, "comparison": comparison,
-        **workspace_setup_counts(), **fresh})
+        **workspace_setup_counts(), **fresh}, status=form_status(form))
 
 
 def _range_cards(start: date, end: date) -> list[dict]:

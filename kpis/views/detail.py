@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from chartkick.django import ColumnChart, LineChart
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 
 from kpis.forms import PERIOD_LABELS, DrilldownForm
@@ -14,7 +14,7 @@ from kpis.registry import KPIS, SEGMENTS
 from kpis.selectors import drilldown as drilldown_selectors
 from kpis.selectors.values import kpi_direction, kpi_series, segment_labels
 from kpis.settings_uses import settings_in_force
-from kpis.views.common import current_label, freshness, partial_lines, period_form, selected_period
+from kpis.views.common import current_label, form_status, freshness, partial_lines, period_form, selected_period
 from tenants.accounts.decorators import member_required
 
 
@@ -59,7 +59,7 @@ def kpi_detail(request, key):
         **freshness(request, keys=[key], kind=kind, since=start, until=end),
         "periods": [(k, v) for k, v in PERIOD_LABELS.items() if k in kpi.period_kinds or k == RANGE],
         **_drilldown_context(request, kpi, latest, settings),
-    })
+    }, status=form_status(form))
 
 
 def _drilldown_query(request, kpi, latest) -> dict:
@@ -93,7 +93,10 @@ def kpi_drilldown_csv(request, key):
     kpi = KPIS.get(key)
     if kpi is None or not drilldown_selectors.kpi_has_drilldown(kpi):
         raise Http404("No such KPI or no records behind it")
-    _, query = period_form(request)
+    form, query = period_form(request)
+    if form.errors:
+        messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponseBadRequest(f"No CSV for that period. {messages}", content_type="text/plain; charset=utf-8")
     period = selected_period(query, kpi.period_kinds)
     latest = {"period_start": period.start, "period_end": period.end - timedelta(days=1)}
     drill = _drilldown_query(request, kpi, latest)

@@ -10,7 +10,7 @@ from kpis.registry import KPIS
 from kpis.selectors.active_users import active_users as active_users_figures, signup_cohorts
 from kpis.selectors.social import social_page
 from kpis.selectors.support import support_efficiency as support_figures
-from kpis.views.common import local_today, page_context, trend_line
+from kpis.views.common import form_status, local_today, page_context, trend_line
 from tenants.accounts.decorators import member_required
 
 
@@ -26,7 +26,7 @@ def support_efficiency(request):
         **context, "support": support, "kpis": KPIS, "sla_note": f"within {settings.sla_target_hours:g} h",
         "agents_chart": BarChart(by_agent, height=f"{max(160, 28 * len(by_agent))}px") if by_agent else None,
         "channel_chart": ColumnChart(by_channel, height="220px", suffix="%") if by_channel else None,
-    })
+    }, status=form_status(context["form"]))
 
 
 @member_required
@@ -44,7 +44,7 @@ def active_users(request):
         "stickiness_chart": trend_line({"Stickiness": series["stickiness"]}, suffix="%") if "stickiness" in series else None,
         "cohorts": signup_cohorts(since=since, until=period.end, today=local_today(request)),
         "cohorts_since": since,
-    })
+    }, status=form_status(context["form"]))
 
 
 @member_required
@@ -59,5 +59,5 @@ def social(request):
         # A day without mentions had a volume of 0; a day without mentions has no sentiment.
         **context, "figures": figures, "kpis": KPIS, "volume_chart": trend_line(lines, missing=0, plain=("Spike alert",)),
         "sentiment_chart": trend_line({"Net sentiment": figures["sentiment"]}, library={"spanGaps": True}),
-    })
+    }, status=form_status(context["form"]))
 

@@ -1,5 +1,6 @@
 """``POST, GET /api/v1/surveys/{id}/invitations``: invite people to a survey by email, and
 the delivery status of each invitation."""
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from surveys.models import Invitation, InvitationSource, InvitationStatus, Survey
 from surveys.services.invitations import RECIPIENT_FIELDS, invitations_create
 from tenants.accounts.models import Role
+from tenants.inputs import in_calendar
 
 MAX_RECIPIENTS = 10_000
 
@@ -117,9 +119,16 @@ class SurveyInvitationsView(APIView):
 def _scheduled_at(value):
     if value in (None, ""):
         return None
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such time (month 13, hour 25)
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise ValidationError({"scheduled_at": ["An ISO 8601 time with its offset, e.g. 2026-12-01T09:00:00Z."]})
+    try:
+        in_calendar(moment)
+    except DjangoValidationError as exc:
+        raise ValidationError({"scheduled_at": exc.messages}) from None
     return moment
 
 

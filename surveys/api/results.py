@@ -10,6 +10,7 @@ from rest_framework.generics import GenericAPIView
 from surveys.selectors import results as reports
 from surveys.models import Response, Survey
 from tenants.accounts.models import Role
+from tenants.inputs import ApiCalendarDateField
 
 
 class ResponseQuerySerializer(serializers.Serializer):
@@ -17,8 +18,8 @@ class ResponseQuerySerializer(serializers.Serializer):
                                    required=False, help_text="Score band of the survey's NPS or CSAT question")
     channel = serializers.CharField(required=False, max_length=50)
     agent = serializers.CharField(required=False, max_length=255)
-    since = serializers.DateField(required=False, help_text="First local day (YYYY-MM-DD), by responded_at")
-    until = serializers.DateField(required=False, help_text="Last local day, included")
+    since = ApiCalendarDateField(required=False, help_text="First local day (YYYY-MM-DD), by responded_at")
+    until = ApiCalendarDateField(required=False, help_text="Last local day, included")
     followup = serializers.ChoiceField(choices=["open", "done"], required=False)
     source = serializers.ChoiceField(choices=Response.Source.values, required=False)
 

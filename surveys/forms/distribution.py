@@ -6,6 +6,7 @@ from django.utils import timezone
 from surveys.models import InvitationSource, InvitationStatus
 from surveys.selectors.distribution import audience_customers
 from surveys.services.invitations import audience_csv, audience_pasted
+from tenants.inputs import CalendarDateTimeField
 
 AUDIENCES = [("customers", "Customers from the customers dataset"), ("paste", "A pasted list of addresses"),
              ("csv", "A CSV file")]
@@ -25,7 +26,7 @@ class SendForm(forms.Form):
     file = forms.FileField(label="CSV file", required=False,
                            help_text="Columns: email (required), name, customer_external_id, channel, agent; "
                                      "header names are matched whatever their case.")
-    scheduled_at = forms.DateTimeField(label="Send at", required=False,
+    scheduled_at = CalendarDateTimeField(label="Send at", required=False,
                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     reminder_days = forms.TypedChoiceField(label="Reminder to those who have not answered", choices=REMINDER_CHOICES,
                                            coerce=int, empty_value=None, required=False, initial="3")

@@ -4,14 +4,15 @@ from django import forms
 from surveys.models import Response
 from surveys.selectors.results import BAND_LABELS, BANDS, ResponseFilters
 from tenants.accounts.models import Role, User
+from tenants.inputs import CalendarDateField
 
 
 class ResponseFilterForm(forms.Form):
     band = forms.ChoiceField(label="Score", required=False)
     channel = forms.ChoiceField(label="Channel", required=False)
     agent = forms.ChoiceField(label="Agent", required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = CalendarDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = CalendarDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     followup = forms.ChoiceField(label="Follow-up", required=False, choices=[
         ("", "Any"), ("open", "Open"), ("mine", "Open, assigned to me"), ("done", "Followed up")])
     source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any"), *Response.Source.choices])

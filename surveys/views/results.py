@@ -68,7 +68,7 @@ def responses(request, pk):
     return render(request, "surveys/results/responses.html", {
         "survey": survey, "form": form, "page": page, "rows": rows, "summary": summary,
         "query": params.urlencode(), "kind": kind,
-    })
+    }, status=400 if queryset is None else 200)
 
 
 @agent_required

@@ -1,6 +1,7 @@
 from django import forms
 
 from tenants.workspace.models import Weekday
+from tenants.inputs import CalendarDateField
 
 
 class BusinessHoursForm(forms.Form):
@@ -39,5 +40,5 @@ class BusinessHoursForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    date = CalendarDateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     name = forms.CharField(label="Name", max_length=120)
