@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect, JsonResponse
@@ -11,7 +12,13 @@ from tenants.ratelimits import rate_limit
 from tenants.selectors import workspace_get_by_slug
 from tenants.services import workspace_create
 
+# The public site's two forms end on a workspace's host (the "go to your workspace" box and
+# the sign-up, which redirect there), and browsers apply form-action to where a form's
+# redirects lead as well: any workspace host, on any port (the one the request came in on).
+workspace_form_targets = csp_update({"form-action": [f"*.{settings.PULSE_BASE_DOMAIN}:*"]})
 
+
+@workspace_form_targets
 def landing(request):
     """The public start page, with a "go to your workspace" box for people who signed out."""
     form = FindWorkspaceForm(request.GET if "workspace" in request.GET else None)
@@ -32,6 +39,7 @@ def _workspace_origin(request, workspace) -> str:
     return f"{scheme}://{workspace.domain_name}{'' if port == default_port else f':{port}'}"
 
 
+@workspace_form_targets
 @rate_limit(group="public.sign-up", rate_setting="ACCOUNT_SIGN_UP_RATE", what="sign-ups")
 def signup(request):
     form = SignupForm(request.POST or None)

@@ -8,6 +8,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+
+from kpis.charts import CHARTKICK_SCRIPT_HASH
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -63,6 +66,9 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
+    # First, so every answer gets the Content-Security-Policy header, the "no such
+    # workspace" page WorkspaceMiddleware answers by itself included.
+    "csp.middleware.CSPMiddleware",
     "tenants.middleware.WorkspaceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -179,6 +185,34 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 if EMAIL_OUTBOX:
     EMAIL_BACKEND = OUTBOX_BACKEND
 
+
+
+# Content-Security-Policy (django-csp) on every answer. Scripts are the strict part: only
+# files served by Pulse itself (static/, chartkick's and drf-spectacular-sidecar's copies,
+# never a CDN), plus the one inline script chartkick writes after each chart, allowed by
+# its hash (kpis/charts.py). No inline script of any other origin, no event handler
+# attribute, no eval. Styles may be inline: templates use style attributes and Chart.js
+# sizes its canvas with them. Pages are never framed (as X-Frame-Options: DENY says),
+# except the Outbox's email frame, which has a policy of its own
+# (surveys/views/distribution.py); the public site's forms also lead to workspace hosts
+# (tenants/views.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, CHARTKICK_SCRIPT_HASH],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Where browsers report what the policy blocked (a collector URL); empty: no reports.
+CSP_REPORT_URI = env("CSP_REPORT_URI", default="")
+if CSP_REPORT_URI:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = CSP_REPORT_URI
 
 
 def celery_redis_url(url: str) -> str:

@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse
@@ -135,6 +137,22 @@ def outbox_email(request, email_pk):
     return render(request, "surveys/distribution/outbox_email.html", {"email": email, "text": _here(request, email.text)})
 
 
+# The email's own policy, replacing the app's: its HTML runs no script at all and reaches
+# nothing of the app but images (an email shows its logo and remote images, as a mail
+# client would); it may be framed by the app's own Outbox page only. The sandbox
+# directive repeats the iframe's sandbox, for when the address is opened directly.
+OUTBOX_EMAIL_CSP = {
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox", "allow-top-navigation-by-user-activation"],
+    "default-src": [NONE],
+    "img-src": [SELF, "data:", "https:", "http:"],
+    "style-src": [UNSAFE_INLINE],
+    "base-uri": [NONE],
+    "form-action": [NONE],
+    "frame-ancestors": [SELF],
+}
+
+
+@csp(OUTBOX_EMAIL_CSP)  # outermost: the sign-in redirect or 403 of this address too
 @team_lead_required
 @xframe_options_sameorigin
 def outbox_email_html(request, email_pk):
@@ -145,13 +163,9 @@ def outbox_email_html(request, email_pk):
     body = _here(request, email.html) if email.html else "<pre>(This email has no HTML part.)</pre>"
     head = '<base target="_top">'
     body = body.replace("<head>", f"<head>{head}", 1) if "<head>" in body else head + body
-    response = HttpResponse(body, content_type="text/html; charset=utf-8")
-    # The email's HTML runs no script and reaches nothing of the app (the iframe is
-    # sandboxed as well): a customer's name in it cannot act as the signed-in user.
-    response["Content-Security-Policy"] = ("sandbox allow-popups allow-popups-to-escape-sandbox "
-                                           "allow-top-navigation-by-user-activation; default-src 'none'; "
-                                           "img-src * data:; style-src 'unsafe-inline'")
-    return response
+    # No script runs in it (OUTBOX_EMAIL_CSP, and the iframe is sandboxed as well): a
+    # customer's name in an email cannot act as the signed-in user.
+    return HttpResponse(body, content_type="text/html; charset=utf-8")
 
 
 @csrf_exempt

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import factory
 
-from ingestion.models import Conversation, Customer, Revenue, SurveyResponse
+from ingestion.models import Conversation, Customer, ImportJob, Revenue, SurveyResponse
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -45,3 +45,20 @@ class RevenueFactory(factory.django.DjangoModelFactory):
     month = datetime(2026, 1, 1).date()
     mrr = Decimal("49.00")
     currency = "EUR"
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """A finished CSV import of conversations (no file kept: its report has been read)."""
+
+    class Meta:
+        model = ImportJob
+
+    dataset = "conversations"
+    status = ImportJob.Status.DONE
+    file_name = factory.Sequence(lambda n: f"tickets-{n}.csv")
+    file_size = 120
+    encoding = "utf-8"
+    delimiter = ","
+    headers = ["external_id", "channel", "created_at"]
+    mapping = ["external_id", "channel", "created_at"]
+    total_rows = processed_rows = created_rows = 2
