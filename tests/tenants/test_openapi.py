@@ -97,3 +97,27 @@ def test_path_parameters_have_their_real_types(spec):
     assert path_schema("/api/v1/kpis/{key}", "key")["enum"] == sorted(KPIS)
     assert path_schema("/api/v1/surveys/{id}", "id") == {"type": "integer", "minimum": 0}
     assert path_schema("/api/v1/imports/{id}", "id") == {"type": "string", "format": "uuid"}
+
+
+def test_error_answers_have_the_declared_shape(spec, workspace):
+    """The error bodies and the 401 challenge the schema declares, as the views send them
+    (schemathesis calls with a valid key, so it never meets a 401 of its own)."""
+    from django.test import Client
+
+    from tests.helpers import api_key_client
+
+    error = spec["components"]["schemas"]["Error"]
+    no_key = Client(HTTP_HOST=workspace.domain_name)
+    answers = {
+        401: no_key.get("/api/v1/workspace"),
+        403: api_key_client(workspace, role="viewer").get("/api/v1/members"),
+        404: api_key_client(workspace).get("/api/v1/surveys/999999"),
+        400: api_key_client(workspace).get("/api/v1/kpis/nps", {"segment": "planet"}),
+    }
+    for status, response in answers.items():
+        assert response.status_code == status, response.content
+        body = response.json()
+        assert set(error["required"]) <= set(body) <= set(error["properties"]), body
+        assert isinstance(body["detail"], str)
+    assert answers[401]["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert isinstance(answers[400].json()["errors"], dict)
