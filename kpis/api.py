@@ -109,11 +109,25 @@ def _default_start(kind: str, end: date) -> date:
     return periods_ending(kind, end)[0].start
 
 
+# Every segment some KPI can be split by; which ones a KPI takes is its `segments` in GET /api/v1/kpis.
+SEGMENTS = sorted({segment for kpi in KPIS.values() for segment in kpi.segments})
+
+
 class KpiDetailView(APIView):
     @extend_schema(
         summary="A KPI's values per period (and segment)",
-        parameters=[OpenApiParameter("period", str, enum=[*KINDS, RANGE]), OpenApiParameter("start", OpenApiTypes.DATE),
-                    OpenApiParameter("end", OpenApiTypes.DATE), OpenApiParameter("segment", str)],
+        description="At most 10 years from start to end; a period kind or a segment the KPI is not computed by "
+                    "answers 400 (its `periods` and `segments` in GET /api/v1/kpis).",
+        parameters=[
+            OpenApiParameter("key", str, OpenApiParameter.PATH, enum=list(KPIS), description="The KPI's key"),
+            OpenApiParameter("period", str, enum=[*KINDS, RANGE], default="month",
+                             description="range: one value for the whole start–end range"),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (YYYY-MM-DD), on or before end; "
+                             "default: 11 periods before the end's"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included (YYYY-MM-DD); default: today "
+                             "in the workspace's time zone"),
+            OpenApiParameter("segment", str, enum=SEGMENTS, description="Split the series by this segment"),
+        ],
         responses=KpiSeriesSerializer,
     )
     def get(self, request, key):

@@ -8,6 +8,7 @@ from rest_framework.views import APIView, exception_handler as drf_exception_han
 
 from tenants.accounts.models import Role, User
 from tenants.models import TIME_ZONES
+from tenants.pagination import PageNumberPagination
 from tenants.services import CURRENCIES, workspace_update
 
 
@@ -74,13 +75,13 @@ class MemberListView(APIView):
     """Members of the workspace with their roles (team lead)."""
 
     minimum_role = Role.TEAM_LEAD
+    # Paginated by hand (an APIView); the attribute tells the schema the list is paginated.
+    pagination_class = PageNumberPagination
 
     @extend_schema(responses=MemberSerializer(many=True), summary="Members and roles (team lead)")
     def get(self, request):
-        from rest_framework.pagination import PageNumberPagination
-
         from tenants.accounts.selectors import user_list
 
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(user_list(), request, view=self)
         return paginator.get_paginated_response(MemberSerializer(page, many=True).data)

@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +15,7 @@ from ingestion.responses import rejected_rows_response
 from ingestion.selectors.imports import import_list
 from ingestion.services.imports import import_create
 from tenants.accounts.models import Role, User
+from tenants.pagination import PageNumberPagination
 
 
 class ImportSerializer(serializers.Serializer):
@@ -64,10 +64,12 @@ class ImportListView(APIView):
     """CSV files imported asynchronously: send one, or list past imports."""
 
     minimum_role = Role.TEAM_LEAD
+    # Paginated by hand (an APIView); the attribute tells the schema the list is paginated.
+    pagination_class = PageNumberPagination
 
     @extend_schema(summary="List imports (team lead)", responses=ImportSerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(import_list(), request, view=self)
         return paginator.get_paginated_response(ImportSerializer(page, many=True, context={"request": request}).data)
 

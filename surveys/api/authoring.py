@@ -1,10 +1,9 @@
 """Survey authoring endpoints of api.md: ``GET, POST /api/v1/surveys`` and
 ``GET, PATCH /api/v1/surveys/{id}``. Reads: agent and up; writes: team lead."""
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +12,8 @@ from surveys.catalog import TEMPLATES
 from surveys.models import QuestionKind, SurveyKind
 from surveys.services.authoring import LOCKED_MESSAGE, SurveyLocked, survey_create, survey_create_from_template, survey_update
 from tenants.accounts.models import Role, User
+from tenants.openapi import ErrorSerializer
+from tenants.pagination import PageNumberPagination
 
 
 class Conflict(APIException):
@@ -139,10 +140,12 @@ class SurveyListView(APIView):
     """The workspace's surveys, newest first."""
 
     required_roles = {"GET": Role.AGENT, "POST": Role.TEAM_LEAD}
+    # Paginated by hand (an APIView); the attribute tells the schema the list is paginated.
+    pagination_class = PageNumberPagination
 
     @extend_schema(summary="List surveys (agent)", responses=SurveySerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         queryset = selectors.survey_list().prefetch_related("questions")
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(SurveySerializer(page, many=True, context={"request": request}).data)
@@ -186,7 +189,8 @@ class SurveyDetailView(APIView):
         summary="Change a survey's texts and/or questions (team lead)",
         description="Questions replace the whole list. Once the survey has a response its questions are "
                     f"locked: changing them answers 409. {LOCKED_MESSAGE}",
-        request=SurveyPatchSerializer, responses={200: SurveySerializer},
+        request=SurveyPatchSerializer,
+        responses={200: SurveySerializer, 409: OpenApiResponse(ErrorSerializer, description=LOCKED_MESSAGE)},
     )
     def patch(self, request, pk):
         survey = selectors.survey_get(pk)

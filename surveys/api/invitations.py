@@ -2,11 +2,9 @@
 the delivery status of each invitation."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +12,7 @@ from surveys.models import Invitation, InvitationSource, InvitationStatus, Surve
 from surveys.services.invitations import RECIPIENT_FIELDS, invitations_create
 from tenants.accounts.models import Role
 from tenants.inputs import in_calendar
+from tenants.pagination import PageNumberPagination
 
 MAX_RECIPIENTS = 10_000
 
@@ -24,6 +23,30 @@ class InvitationSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name", "customer_external_id", "channel", "agent", "conversation_external_id", "source",
                   "campaign", "status", "failure_reason", "attempts", "scheduled_at", "sent_at", "expires_at",
                   "reminder_at", "reminder_status", "reminded_at", "responded_at", "created_at"]
+
+
+class RefusalSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class InvitationsCreatedSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    invitations = InvitationSerializer(many=True)
+    refused = RefusalSerializer(many=True, help_text="Recipients not invited, with the reason")
+
+
+_RECIPIENTS_SCHEMA = {"type": "array", "maxItems": MAX_RECIPIENTS, "items": {
+    "type": "object", "properties": {name: {"type": "string", "nullable": True} for name in RECIPIENT_FIELDS},
+    "required": ["email"], "additionalProperties": False}}
+# The two bodies the view reads (api.md's plain list, or the list with its options).
+_INVITE_BODY_SCHEMA = {"oneOf": [_RECIPIENTS_SCHEMA, {
+    "type": "object", "required": ["recipients"], "properties": {
+        "recipients": _RECIPIENTS_SCHEMA,
+        "scheduled_at": {"type": "string", "format": "date-time", "nullable": True,
+                         "description": "When to send, with its offset; default: now"},
+        "reminder_days": {"type": "integer", "minimum": 1, "maximum": 60, "nullable": True,
+                          "description": "Remind the unanswered this many days later; null: no reminder"}}}]}
 
 
 def _survey(pk) -> Survey:
@@ -61,12 +84,14 @@ class SurveyInvitationsView(APIView):
     throttling window), or list the survey's invitations with their status."""
 
     required_roles = {"POST": Role.TEAM_LEAD, "GET": Role.AGENT}
+    # Paginated by hand (an APIView); the attribute tells the schema the list is paginated.
+    pagination_class = PageNumberPagination
 
     @extend_schema(
         summary="List a survey's invitations and their delivery status (agent)",
         parameters=[OpenApiParameter("status", str, enum=list(InvitationStatus.values)),
                     OpenApiParameter("source", str, enum=list(InvitationSource.values)),
-                    OpenApiParameter("campaign", int)],
+                    OpenApiParameter("campaign", int, description="Only the invitations of this campaign (its id)")],
         responses=InvitationSerializer(many=True),
     )
     def get(self, request, pk):
@@ -87,7 +112,7 @@ class SurveyInvitationsView(APIView):
             if not campaign.isdigit():
                 raise ValidationError({"campaign": ["A campaign id (a number)."]})
             invitations = invitations.filter(campaign_id=int(campaign))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(invitations, request, view=self)
         return paginator.get_paginated_response(InvitationSerializer(page, many=True).data)
 
@@ -97,9 +122,8 @@ class SurveyInvitationsView(APIView):
                     "\"reminder_days\": n}. Each accepted recipient gets an invitation, emailed when due; the refused "
                     "(invalid address, listed twice, unsubscribed, surveyed within the throttling window, survey closed) "
                     "are listed with the reason.",
-        request={"application/json": {"type": "array", "maxItems": MAX_RECIPIENTS, "items": {
-            "type": "object", "properties": {name: {"type": "string"} for name in RECIPIENT_FIELDS}, "required": ["email"]}}},
-        responses={201: OpenApiTypes.OBJECT},
+        request={"application/json": _INVITE_BODY_SCHEMA},
+        responses={201: InvitationsCreatedSerializer},
     )
     def post(self, request, pk):
         survey = _survey(pk)

@@ -1,8 +1,7 @@
 """``GET /api/v1/surveys/{id}/responses`` (api.md): a survey's answers, newest first, with
 the same filters as the responses page."""
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -70,10 +69,10 @@ class SurveyResponsesView(GenericAPIView):
 
     @extend_schema(
         summary="A survey's responses, newest first",
-        parameters=[OpenApiParameter("band", str), OpenApiParameter("channel", str), OpenApiParameter("agent", str),
-                    OpenApiParameter("since", OpenApiTypes.DATE), OpenApiParameter("until", OpenApiTypes.DATE),
-                    OpenApiParameter("followup", str, enum=["open", "done"]),
-                    OpenApiParameter("source", str, enum=Response.Source.values)],
+        description="A band the survey's score question does not have answers 400, as does until before since.",
+        # The query serializer the view validates with: the parameters' enums and lengths are its own.
+        parameters=[ResponseQuerySerializer],
+        responses=ResponseSerializer(many=True),
     )
     def get(self, request, pk):
         survey = get_object_or_404(Survey.objects.prefetch_related("questions"), pk=pk)
