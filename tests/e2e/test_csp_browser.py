@@ -70,16 +70,16 @@ def test_the_pages_that_run_scripts_work_under_the_policy(globex, outbox_email, 
     sign_in(page, globex.base, globex.lead.email)
 
     page.goto(f"{globex.base}/?period=month&date=2026-10-15")
-    page.wait_for_function("document.querySelectorAll('.kpi-spark canvas').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.kpi-spark canvas').length > 0")
     sparkline = page.locator(".kpi-spark canvas").first
-    page.wait_for_function(f"({CANVAS_PAINTED})(document.querySelector('.kpi-spark canvas'))")
+    page.wait_for_function(f"() => ({CANVAS_PAINTED})(document.querySelector('.kpi-spark canvas'))")
     assert sparkline.evaluate(CANVAS_PAINTED)
     screenshot("csp-dashboard")
 
     page.goto(f"{globex.base}/kpis/first_contact_resolution/?period=month&date=2026-10-15")
     page.get_by_role("heading", level=1, name="First contact resolution").wait_for()
-    page.wait_for_function("document.querySelectorAll('canvas').length >= 2")
-    page.wait_for_function(f"[...document.querySelectorAll('canvas')].every({CANVAS_PAINTED})")
+    page.wait_for_function("() => document.querySelectorAll('canvas').length >= 2")
+    page.wait_for_function(f"() => [...document.querySelectorAll('canvas')].every({CANVAS_PAINTED})")
     screenshot("csp-kpi-page")
 
     page.goto(f"{globex.base}/api/docs/")

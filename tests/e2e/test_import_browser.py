@@ -122,7 +122,7 @@ def test_upload_map_follow_the_progress_and_read_the_report(acme, page, screensh
     page.keyboard.press("ArrowUp")
     expect(page.get_by_label("Import the valid rows")).to_be_checked()
     page.keyboard.press("Tab")
-    page.wait_for_function("document.activeElement.textContent === 'Start the import'")
+    page.wait_for_function("() => document.activeElement.textContent === 'Start the import'")
     page.keyboard.press("Enter")
     # The page follows the job (queued, running) and reloads itself into the report.
     follow_the_import(page, "Done 300 rows read", timeout=120000)

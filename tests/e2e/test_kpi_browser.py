@@ -16,7 +16,7 @@ def test_dashboard_and_kpi_page_switch_periods(globex, page, screenshot):
     page.get_by_role("heading", level=1).filter(has_text="Oct 2026").wait_for()
     first_contact = page.get_by_role("article").filter(has_text="First contact resolution")
     assert "%" in first_contact.locator(".kpi-value").inner_text()
-    page.wait_for_function("document.querySelectorAll('.kpi-spark canvas').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.kpi-spark canvas').length > 0")
     screenshot("kpi-dashboard")
 
     page.get_by_text("Quarter", exact=True).click()
@@ -31,7 +31,7 @@ def test_dashboard_and_kpi_page_switch_periods(globex, page, screenshot):
     page.get_by_role("button", name="Show").click()
     # The quarter's page already has its charts: wait for the month's page first.
     page.wait_for_url(re.compile(r".*/kpis/[^/?]+/\?(.*&)?period=month(&|$).*"))
-    page.wait_for_function("document.querySelectorAll('canvas').length >= 2")
+    page.wait_for_function("() => document.querySelectorAll('canvas').length >= 2")
     breakdown = page.get_by_role("heading", name="By channel ·")
     expect(breakdown).to_have_count(1)
     screenshot("kpi-page")

@@ -14,7 +14,7 @@ def test_support_active_users_and_social_pages(globex, page, screenshot):
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Support").count() == 1
     page.get_by_role("navigation", name="KPI pages").get_by_role("link", name="Support efficiency").click()
     page.get_by_role("heading", level=1).filter(has_text="Support efficiency · Oct 2026").wait_for()
-    page.wait_for_function("document.querySelectorAll('canvas').length >= 2")
+    page.wait_for_function("() => document.querySelectorAll('canvas').length >= 2")
     agents = page.locator("table.agents-table tbody tr")
     expect(agents.nth(2)).to_be_attached()  # at least 3 rows (the page may still be parsed)
     assert "h" in page.locator(".kpi-card").filter(has_text="Time to resolution").locator(".kpi-value").inner_text()
@@ -37,6 +37,6 @@ def test_support_active_users_and_social_pages(globex, page, screenshot):
 
     page.get_by_role("navigation", name="KPI pages").get_by_role("link", name="Social").click()
     page.get_by_role("heading", level=1).filter(has_text="Social · Oct 2026").wait_for()
-    page.wait_for_function("document.querySelectorAll('canvas').length >= 2")
+    page.wait_for_function("() => document.querySelectorAll('canvas').length >= 2")
     expect(page.locator(".mention").first).to_be_attached()  # at least one
     screenshot("kpi-social")

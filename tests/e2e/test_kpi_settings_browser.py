@@ -46,7 +46,7 @@ def test_changing_a_setting_updates_the_definition_in_force(initech, celery_work
     page.get_by_text(re.compile(r"^KPI settings saved\. Recomputing ")).wait_for()
     screenshot("kpi-settings")
     # The page follows the recompute and reloads when it is done.
-    page.wait_for_function("!document.getElementById('kpi-recompute')", timeout=180000)
+    page.wait_for_function("() => !document.getElementById('kpi-recompute')", timeout=180000)
 
     page.goto(sla_page)
     definition_text = definition.inner_text()
@@ -60,7 +60,7 @@ def test_changing_a_setting_updates_the_definition_in_force(initech, celery_work
 
     page.get_by_role("button", name="Recompute now").click()
     page.get_by_text("Recomputing every KPI. This page shows the progress.").wait_for()
-    page.wait_for_function("!document.getElementById('kpi-recompute')", timeout=180000)
+    page.wait_for_function("() => !document.getElementById('kpi-recompute')", timeout=180000)
     page.wait_for_load_state()  # the reloaded page, whole
     expect(page.locator("#computed-at")).to_have_text(re.compile(r"^Computed at "), use_inner_text=True)
     expect(page.get_by_role("button", name="Recompute now")).to_be_enabled()

@@ -55,7 +55,7 @@ def test_the_dashboard_and_a_kpi_page_compare_dec_1_5_with_nov_1_5(hooli, page, 
     expect(mentions.locator(".kpi-partial-note")).to_have_text("Dec 1–5 (to date)")
     csat = page.get_by_role("article").filter(has_text="Customer satisfaction")
     expect(csat.locator(".kpi-change")).to_have_text("+40.0 pts (better)")  # 80% vs 40%, not vs 85%
-    page.wait_for_function("document.querySelectorAll('.kpi-spark canvas').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.kpi-spark canvas').length > 0")
     spark = mentions.locator(".kpi-spark").evaluate(DATASETS)
     # Solid up to November (47 mentions, the earlier months had none); dashed from November to
     # December to date (9).
@@ -71,7 +71,7 @@ def test_the_dashboard_and_a_kpi_page_compare_dec_1_5_with_nov_1_5(hooli, page, 
     december = page.get_by_role("row").filter(has_text="1 Dec 2025 – 31 Dec 2025")
     expect(december).to_contain_text("to date")
     expect(december).to_contain_text("40.0% (Nov 1–5)")
-    page.wait_for_function("document.querySelectorAll('#trend-title ~ div canvas').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#trend-title ~ div canvas').length > 0")
     trend = page.locator("section[aria-labelledby=trend-title]").evaluate(DATASETS)
     assert trend == [{"label": "Customer satisfaction (CSAT)", "dash": None, "values": [85]},
                      {"label": "Dec 1–5 (to date)", "dash": [6, 4], "values": [85, 80]}]

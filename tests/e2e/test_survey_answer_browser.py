@@ -61,7 +61,7 @@ def expect_focused(page, expected: str) -> None:
 def expect_true(page, expression: str) -> None:
     """``expression`` becomes true (it reads the focus, which may move after the action)."""
     try:
-        page.wait_for_function(expression)
+        page.wait_for_function(f"() => {expression}")  # a function: an expression would need eval, refused by the CSP
     except PlaywrightTimeout:
         raise AssertionError(f"still false: {expression}") from None
 

@@ -56,7 +56,7 @@ def test_team_lead_authors_and_previews_a_survey(umbrella, page, screenshot):
     page.wait_for_load_state()
     # The new row's question box has the focus (autofocus: applied at the page's next
     # rendering, which may come after the load event).
-    page.wait_for_function("document.activeElement.name === 'questions-5-text'")
+    page.wait_for_function("() => document.activeElement.name === 'questions-5-text'")
     # Typed before "add" and kept, not yet saved.
     expect(page.get_by_role("group", name=re.compile(r"^Question 3")).get_by_label(
         "Question", exact=True)).to_have_value("Which channel did you use?")
