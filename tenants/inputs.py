@@ -139,16 +139,21 @@ def display_name(name: str) -> str:
 
 
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+# Every byte but quotes, backslashes and brackets: deleted first with bytes.translate (far
+# faster than a regex), which leaves strings still delimited for _STRINGS to remove.
+_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"\\[]{}'))
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def json_too_deep(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
     """Whether ``body`` nests arrays and objects deeper than ``limit``, found without
     decoding it: strings are removed (a bracket inside a string does not nest), then the
-    innermost empty pairs are removed once per level. Every step runs in the regex engine;
-    a body nested ``limit`` levels costs ``limit`` passes over a shrinking text."""
-    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", body))
+    innermost empty pairs are removed once per level. Every step runs in C (translate, the
+    regex engine); a body nested ``limit`` levels costs at most ``limit`` passes over a
+    shrinking text of brackets only."""
+    brackets = _STRINGS.sub(b"", body.translate(None, _NOT_STRUCTURE)).replace(b"\\", b"")
+    if re.search(rb"[\[{]{%d}" % (limit + 1), brackets):
+        return True  # more than ``limit`` openings in a row: the usual hostile body, in one pass
     for _ in range(limit):
         if not brackets:
             return False

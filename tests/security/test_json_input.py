@@ -70,6 +70,8 @@ def test_the_depth_check_is_exact_and_ignores_brackets_inside_strings():
     assert json_too_deep(b"[" * 33 + b"]" * 33)
     assert not json_too_deep(b'[{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[["}]')
     assert not json_too_deep(json.dumps([{"id": n, "tags": ["a", "b"], "p": {"x": [1]}} for n in range(10_000)]).encode())
+    assert not json_too_deep(b'["\\\\", "' + b"[" * 40 + b'", {"k\\"": "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"}]')
+    assert json_too_deep(b'{"a": ' * 33 + b"1" + b"}" * 33)
     assert not json_too_deep(b"[[[")  # unbalanced: the decoder's syntax error says so
 
 
