@@ -1,7 +1,7 @@
 """The support efficiency, active users and social pages."""
 from datetime import timedelta
 
-from chartkick.django import BarChart, ColumnChart
+from chartkick.django import BarChart, ColumnChart, LineChart
 from django.shortcuts import render
 
 from kpis.models import KpiSettings
@@ -26,7 +26,23 @@ def support_efficiency(request):
         **context, "support": support, "kpis": KPIS, "sla_note": f"within {settings.sla_target_hours:g} h",
         "agents_chart": BarChart(by_agent, height=f"{max(160, 28 * len(by_agent))}px") if by_agent else None,
         "channel_chart": ColumnChart(by_channel, height="220px", suffix="%") if by_channel else None,
+        "open_chart": _open_chart(support),
     }, status=form_status(context["form"]))
+
+
+# The busiest agents only: more lines than this are unreadable in one chart.
+OPEN_CHART_AGENTS = 6
+
+
+def _open_chart(support: dict):
+    """Daily peak of open conversations (hourly samples) of the agents with the most
+    conversations in the period."""
+    busiest = [row["agent"] for row in support["agents"] if row["open_peak"]][:OPEN_CHART_AGENTS]
+    if not busiest:
+        return None
+    lines = [{"name": agent or "(none)", "data": [(day.isoformat(), peak) for day, peak in support["open_by_day"][agent]]}
+             for agent in busiest]
+    return LineChart(lines, height="240px", library={"plugins": {"legend": {"position": "bottom"}}})
 
 
 @member_required

@@ -95,3 +95,53 @@ def test_csat_seed_example_85_of_100(workspace, load):
         kpis_compute(since=date(2026, 6, 1), until=date(2026, 7, 1), keys=["csat"])
         june = KpiSnapshot.objects.get(kpi="csat", period_kind="month", period_start=date(2026, 6, 1), segment_kind="")
     assert (june.numerator, june.denominator, june.value, june.extra["score_sum"]) == (85, 100, 85.0, 50 * 5 + 35 * 4 + 30 + 6 + 2)
+
+
+OPEN_ROWS = [
+    conv("a1", "email", "2026-03-02T08:30:00Z", resolved="2026-03-02T10:30:00Z", agent="ann"),
+    conv("a2", "email", "2026-03-01T10:00:00Z", agent="ann"),
+    conv("a3", "chat", "2026-03-02T09:15:00Z", resolved="2026-03-02T09:45:00Z", agent="ann"),
+    conv("b1", "chat", "2026-03-02T12:00:00Z", resolved="2026-03-02T14:00:00Z", agent="bob"),
+    conv("b2", "chat", "2026-03-02T05:00:00Z", abandoned="true", agent="bob"),
+    conv("b3", "email", "2026-02-20T10:00:00Z", resolved="2026-03-02T00:30:00Z", agent="bob"),
+    conv("c1", "email", "2026-03-03T10:00:00Z", agent="cat"),  # after the day: not counted
+]
+
+
+def test_open_conversations_per_agent_at_hourly_samples(workspace):
+    """One local day in Europe/Paris (2026-03-02): 24 samples, 23:00Z on 1 March to
+    22:00Z. Worked by hand: ann holds a2 at every sample and a1 at 09:00Z and 10:00Z (a3
+    opens and closes between samples): peak 2, mean 26/24. bob holds b3 at 23:00Z and
+    00:00Z and b1 at 12:00Z and 13:00Z (resolved at 14:00Z exactly: no longer open then);
+    b2, abandoned and never resolved, is nobody's: peak 1, mean 4/24."""
+    from datetime import date, datetime, timezone as tz
+
+    from django_tenants.utils import tenant_context
+
+    from kpis.selectors.support import open_conversations
+    from tests.kpis.helpers import load_into
+
+    load_into(workspace, "conversations", OPEN_ROWS)
+    with tenant_context(workspace):
+        figures = open_conversations(since=date(2026, 3, 2), until=date(2026, 3, 3),
+                                     now=datetime(2026, 12, 1, tzinfo=tz.utc))
+        assert figures["agents"] == {"ann": {"peak": 2, "mean": 26 / 24}, "bob": {"peak": 1, "mean": 4 / 24}}
+        assert figures["days"] == {"ann": [(date(2026, 3, 2), 2)], "bob": [(date(2026, 3, 2), 1)]}
+        # Under way: samples stop at now (10:00Z is the last, 12 samples): ann 1 + 2 of 12.
+        partial = open_conversations(since=date(2026, 3, 2), until=date(2026, 3, 3),
+                                     now=datetime(2026, 3, 2, 10, 30, tzinfo=tz.utc))
+        assert partial["agents"]["ann"] == {"peak": 2, "mean": 14 / 12}
+        assert partial["agents"]["bob"] == {"peak": 1, "mean": 2 / 12}
+
+
+def test_the_support_page_shows_open_conversations_per_agent(workspace, lead):
+    import re
+
+    from tests.kpis.helpers import load_into
+
+    load_into(workspace, "conversations", OPEN_ROWS)
+    page = lead.get("/kpis/support/", {"period": "day", "date": "2026-03-02"}).content.decode()
+    cells = {agent: re.findall(r"<td>([^<]*)</td>", row)[-2:] for agent, row in
+             re.findall(r'<tr><th scope="row"><a [^>]*>(\w+)</a></th>(.*?)</tr>', page, re.S)}
+    assert cells["ann"] == ["2", "1.1"] and cells["bob"] == ["1", "0.2"]
+    assert 'id="open-title"' in page and "Chartkick" in page and '"name": "ann"' in page
