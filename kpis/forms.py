@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django import forms
 
-from kpis.periods import RANGE
+from kpis.alerting import ANOMALY_MIN_HISTORY
+from kpis.periods import KINDS, RANGE
 
 from kpis.registry import HIGHER, KPIS, LOWER
 from kpis.services.settings import SETTING_BOUNDS
@@ -141,3 +142,45 @@ class DrilldownForm(forms.Form):
         segment = self.cleaned_data["segment"] or None
         return segment if segment in self.kpi.segments else None
 
+
+
+class AlertRuleForm(forms.Form):
+    """A new alert rule. Every combination that could never fire, or could never be
+    judged, is a form error here: the service trusts what this lets through."""
+
+    kpi = forms.ChoiceField(label="KPI")
+    kind = forms.ChoiceField(label="Alert when the value", choices=[
+        ("threshold", "Crosses a bound"), ("off_target", "Turns off target"), ("anomaly", "Leaves its usual range")])
+    period_kind = forms.ChoiceField(label="Judged per", choices=[(k, PERIOD_LABELS[k]) for k in KINDS], initial="day")
+    segment_kind = forms.ChoiceField(label="For", required=False, help_text="The whole workspace, or each value of a segment "
+                                     "on its own (CSAT by channel: one alert per channel).")
+    low = forms.FloatField(label="Below", required=False, help_text="Crosses a bound: alert below this value.")
+    high = forms.FloatField(label="Above", required=False, help_text="Crosses a bound: alert above this value.")
+    k = forms.FloatField(label="Standard deviations", initial=3.0, min_value=0.5, max_value=10,
+                         help_text="Usual range: the mean of the previous periods ± this many standard deviations.")
+    history = forms.IntegerField(label="Previous periods", initial=28, min_value=ANOMALY_MIN_HISTORY, max_value=366,
+                                 help_text="How many finished periods make the usual range.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].choices = [(key, kpi.label) for key, kpi in KPIS.items()]
+        segments = sorted({segment for kpi in KPIS.values() for segment in kpi.segments})
+        self.fields["segment_kind"].choices = [("", "The whole workspace"), *((s, f"Each {s.replace('_', ' ')}") for s in segments)]
+
+    def clean(self):
+        data = super().clean()
+        kpi = KPIS.get(data.get("kpi"))
+        if kpi is None:
+            return data
+        if data.get("period_kind") and data["period_kind"] not in kpi.period_kinds:
+            self.add_error("period_kind", f"{kpi.label} is computed per {', '.join(kpi.period_kinds)}.")
+        if data.get("segment_kind") and data["segment_kind"] not in kpi.segments:
+            self.add_error("segment_kind", f"{kpi.label} is not split by {data['segment_kind'].replace('_', ' ')}"
+                           f"{'; it is split by ' + ', '.join(kpi.segments) if kpi.segments else ''}.")
+        low, high = data.get("low"), data.get("high")
+        if data.get("kind") == "threshold":
+            if low is None and high is None and not {"low", "high"} & set(self.errors):
+                self.add_error("low", "Give a value to alert below, above, or both.")
+            elif low is not None and high is not None and low >= high:
+                self.add_error("high", f"Above ({high:g}) must be more than below ({low:g}): otherwise every value alerts.")
+        return data

@@ -113,3 +113,65 @@ class KpiRecompute(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class AlertRule(models.Model):
+    """A team lead's rule on one KPI, per period kind, for the workspace or each value of a
+    segment (CSAT by channel: one alert per channel), judged after every recompute on the
+    latest finished period (a period under way is partial: a day's count at noon is not low).
+
+    - threshold: fires when the value is below ``low`` or above ``high`` (either may be empty);
+    - off_target: fires when the value's target status is off-target;
+    - anomaly: fires when the value leaves its own trailing band, the mean of the previous
+      ``history`` finished periods ± ``k`` standard deviations (at least 4 of them needed)."""
+
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", "Crosses a bound"
+        OFF_TARGET = "off_target", "Turns off target"
+        ANOMALY = "anomaly", "Leaves its usual range"
+
+    kpi = models.CharField(max_length=64)
+    period_kind = models.CharField(max_length=8, default="day")
+    segment_kind = models.CharField(max_length=32, blank=True)  # '': the whole workspace
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    low = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    k = models.FloatField(default=3.0)
+    history = models.PositiveSmallIntegerField(default=28)
+    muted = models.BooleanField(default=False)  # evaluated, but fires nothing while muted
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def kpi_label(self) -> str:
+        from kpis.registry import KPIS  # the registry loads the KPI definitions, which read models
+
+        kpi = KPIS.get(self.kpi)
+        return kpi.label if kpi else self.kpi
+
+
+class Alert(models.Model):
+    """A rule broken in one period by one segment value: one row per (rule, period, segment)
+    whatever the number of recomputes (idempotent). It clears when a recompute finds the
+    value back within the rule, and fires again (``times`` + 1) if it breaks again."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    period_start = models.DateField()
+    segment = models.CharField(max_length=255, blank=True)
+    value = models.FloatField()
+    expected_low = models.FloatField(null=True)
+    expected_high = models.FloatField(null=True)
+    message = models.TextField()
+    fired_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    times = models.PositiveSmallIntegerField(default=1)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "period_start", "segment"], name="alert_rule_period_segment")]
+        ordering = ["-fired_at"]
+
+    @property
+    def is_firing(self) -> bool:
+        return self.cleared_at is None

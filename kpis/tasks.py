@@ -1,6 +1,7 @@
 from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
+from kpis.services.alerts import alerts_evaluate
 from kpis.services.compute import kpis_recompute_all, kpis_recompute_current, kpis_recompute_touched
 from kpis.services.recomputes import kpi_recompute_fail, kpi_recompute_run, kpi_recomputes_resume
 from tenants.tasking import LONG_TASK
@@ -38,3 +39,8 @@ def recompute_all_task() -> int:
 @shared_task(name="kpis.recomputes_resume")
 def recomputes_resume_task() -> int:
     return kpi_recomputes_resume()
+
+
+@shared_task(name="kpis.alerts_evaluate")
+def alerts_evaluate_task() -> dict:
+    return alerts_evaluate()

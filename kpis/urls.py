@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis.views import detail, pages, settings
+from kpis.views import alerts, detail, pages, settings
 
 app_name = "kpis"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("settings/kpis/", settings.kpi_settings, name="kpi_settings"),
     path("kpis/recompute/", settings.recompute_now, name="recompute"),
     path("kpis/recompute/<uuid:pk>/", settings.recompute_progress, name="recompute-progress"),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/rules/<int:pk>/mute/", alerts.alert_rule_toggle, name="alert_rule_mute"),
+    path("alerts/rules/<int:pk>/delete/", alerts.alert_rule_remove, name="alert_rule_delete"),
+    path("alerts/<int:pk>/acknowledge/", alerts.alert_ack, name="alert_ack"),
     path("kpis/support/", pages.support_efficiency, name="support"),
     path("kpis/active-users/", pages.active_users, name="active_users"),
     path("kpis/social/", pages.social, name="social"),

@@ -16,6 +16,7 @@ from kpis.models import KpiRecompute, KpiSettings
 from kpis.periods import period_end, period_start, periods_between
 from kpis.registry import KPIS, Kpi, Query
 from kpis.selectors.recomputes import data_days
+from tenants.tasking import enqueue
 
 
 def _query(since: date, until: date) -> Query:
@@ -144,7 +145,17 @@ def kpis_recompute_touched() -> int:
         for since, until in _ranges(days):
             written += kpi_compute(kpi=kpi, since=since, until=until)
     touched_days_forget(rows=touched)
+    _alerts_judge(written)
     return written
+
+
+ALERTS_TASK = "kpis.tasks.alerts_evaluate_task"
+
+
+def _alerts_judge(written: int) -> None:
+    """After a recompute that wrote snapshots, the alert rules are judged on them."""
+    if written:
+        enqueue(ALERTS_TASK)
 
 
 def kpis_recompute_current(*, today: date | None = None) -> int:
@@ -152,7 +163,9 @@ def kpis_recompute_current(*, today: date | None = None) -> int:
     rolled up from days): hourly, for KPIs that move with time alone."""
     today = today or timezone.localdate()
     since = min(period_start("week", today), period_start("month", today))
-    return kpis_compute(since=since, until=today + timedelta(days=1))
+    written = kpis_compute(since=since, until=today + timedelta(days=1))
+    _alerts_judge(written)
+    return written
 
 
 def kpis_recompute_all(*, recompute: KpiRecompute | None = None) -> int:
@@ -172,5 +185,6 @@ def kpis_recompute_all(*, recompute: KpiRecompute | None = None) -> int:
             KpiRecompute.objects.filter(pk=recompute.pk).update(kpis_done=done, rows_written=written)
     if recompute is not None:
         KpiRecompute.objects.filter(pk=recompute.pk).update(status=KpiRecompute.Status.DONE, finished_at=timezone.now())
+    _alerts_judge(written)
     return written
 

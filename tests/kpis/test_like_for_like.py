@@ -222,6 +222,7 @@ def test_the_support_page_reads_the_previous_span_in_a_constant_number_of_querie
         with CaptureQueriesContext(connection) as under_way:
             found = support_efficiency(period=period_of("month", DEC_5), settings=settings, today=DEC_5)
     # Snapshots of the six support KPIs, whole and per agent, abandonment by channel and by
-    # channel kind (4), the live hours (1); under way, one previous-span query per those 4.
-    assert (len(ended), len(under_way)) == (5, 9)
+    # channel kind (4), the live hours (1), the open conversations per agent (1); under way,
+    # one previous-span query per those 4.
+    assert (len(ended), len(under_way)) == (6, 10)
     assert (found["totals"]["csat"]["previous_value"], found["totals"]["csat"]["comparison"]) == (40.0, "Dec 1–5 vs Nov 1–5")

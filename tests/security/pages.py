@@ -91,6 +91,9 @@ def routes(urlconf: str) -> list[Route]:
 _ARGUMENTS = {
     "kpis:recompute-progress": lambda rows: {"pk": rows.recompute.pk},
     "kpis:kpi": lambda rows: {"key": rows.kpi_key},
+    "kpis:alert_rule_mute": lambda rows: {"pk": rows.alert.rule_id},
+    "kpis:alert_rule_delete": lambda rows: {"pk": rows.alert.rule_id},
+    "kpis:alert_ack": lambda rows: {"pk": rows.alert.pk},
     "kpis:kpi_records_csv": lambda rows: {"key": rows.kpi_key},
     "accounts:password_reset_confirm": lambda rows: {"uidb64": rows.reset_uid, "token": rows.reset_token},
     "accounts:member_role": lambda rows: {"pk": rows.member.pk},
@@ -156,12 +159,15 @@ class _Rows:
     logo_name: str
     reset_uid: str
     reset_token: str
+    alert: object
     kpi_key: str = "nps"
 
 
 def _rows(workspace) -> _Rows:
     """One real row of each kind a route names, in ``workspace``."""
-    from kpis.models import KpiRecompute
+    from django.utils import timezone
+
+    from kpis.models import Alert, AlertRule, KpiRecompute
     from surveys.models import Campaign, OutboxEmail, SurveySettings
     from surveys.selectors.authoring import survey_logo_name
     from tenants.accounts.selectors import invitation_token
@@ -191,6 +197,10 @@ def _rows(workspace) -> _Rows:
             holiday=Holiday.objects.create(date=date(2026, 12, 25), name="Christmas"),
             logo_name=survey_logo_name(settings),
             reset_uid=urlsafe_base64_encode(force_bytes(lead.pk)), reset_token=default_token_generator.make_token(lead),
+            alert=Alert.objects.create(
+                rule=AlertRule.objects.create(kpi="csat", kind="threshold", low=80.0, created_by=lead),
+                period_start=date(2026, 3, 1), value=70.0, expected_low=80.0, message="CSAT is 70 %, outside its bound (≥ 80).",
+                fired_at=timezone.now()),
         )
     connection.set_schema_to_public()
     return rows

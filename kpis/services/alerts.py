@@ -1,0 +1,109 @@
+"""Alert rules and their alerts: writes. Rules are judged after every recompute
+(``alerts_evaluate``, queued by the recompute tasks), idempotently: one ``Alert`` per rule,
+period and segment value, cleared when the value is back and fired again if it breaks again."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kpis.alerting import rule_judge
+from kpis.models import Alert, AlertRule, KpiSettings, KpiSnapshot
+from kpis.periods import local_today, period_of
+from kpis.registry import KPIS
+from kpis.selectors.values import kpi_status, kpi_uncertainty, snapshot_figures
+
+# One evaluation at a time per workspace (the key is per schema: advisory locks are per
+# database), so two recomputes finishing together cannot fire one alert twice.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('pulse-alerts:' || current_schema()))"
+
+
+@transaction.atomic
+def alert_rule_create(*, kpi: str, kind: str, period_kind: str = "day", segment_kind: str = "", low: float | None = None,
+                      high: float | None = None, k: float = 3.0, history: int = 28, created_by=None) -> AlertRule:
+    """A new rule; the form has checked it (kpis.forms.AlertRuleForm)."""
+    return AlertRule.objects.create(kpi=kpi, kind=kind, period_kind=period_kind, segment_kind=segment_kind, low=low,
+                                    high=high, k=k, history=history, created_by=created_by)
+
+
+@transaction.atomic
+def alert_rule_mute(*, rule: AlertRule, muted: bool) -> AlertRule:
+    AlertRule.objects.filter(pk=rule.pk).update(muted=muted)
+    rule.muted = muted
+    return rule
+
+
+@transaction.atomic
+def alert_rule_delete(*, rule: AlertRule) -> None:
+    rule.delete()
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, user) -> None:
+    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(acknowledged_at=timezone.now(),
+                                                                           acknowledged_by=user)
+
+
+def _message(rule: AlertRule, value: float, judgement, segment: str) -> str:
+    kpi = KPIS[rule.kpi]
+    where = f" ({rule.segment_kind} {segment or '(none)'})" if rule.segment_kind else ""
+    if rule.kind == AlertRule.Kind.OFF_TARGET:
+        return f"{kpi.label}{where} is off target: {value:g} {kpi.unit}."
+    low, high = judgement.expected_low, judgement.expected_high
+    bounds = " and ".join(part for part in (f"≥ {low:.4g}" if low is not None else "",
+                                            f"≤ {high:.4g}" if high is not None else "") if part)
+    usual = "its usual range" if rule.kind == AlertRule.Kind.ANOMALY else "its bound"
+    return f"{kpi.label}{where} is {value:.4g} {kpi.unit}, outside {usual} ({bounds})."
+
+
+@transaction.atomic
+def alerts_evaluate(*, today: date | None = None) -> dict[str, list[int]]:
+    """Judge every rule that is not muted on the latest finished period of its kind, per
+    segment value: ``fired`` (new, or broken again after clearing) and ``cleared`` alert
+    ids. Values from fewer answers than the workspace's minimum sample never fire."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK)
+    # The workspace's today, not the process's: a worker runs in UTC.
+    today = today or local_today(connection.tenant.time_zone)
+    settings = KpiSettings.load()
+    fired, cleared, now = [], [], timezone.now()
+    for rule in AlertRule.objects.filter(muted=False, kpi__in=list(KPIS)):
+        kpi = KPIS[rule.kpi]
+        finished = period_of(rule.period_kind, period_of(rule.period_kind, today).start - timedelta(days=1))
+        first = finished
+        for _ in range(rule.history):
+            first = period_of(rule.period_kind, first.start - timedelta(days=1))
+        snapshots = KpiSnapshot.objects.filter(kpi=rule.kpi, period_kind=rule.period_kind, segment_kind=rule.segment_kind,
+                                               period_start__gte=first.start, period_start__lte=finished.start)
+        by_segment: dict[str, dict[date, KpiSnapshot]] = {}
+        for snapshot in snapshots:
+            by_segment.setdefault(snapshot.segment, {})[snapshot.period_start] = snapshot
+        existing = {a.segment: a for a in Alert.objects.filter(rule=rule, period_start=finished.start)}
+        for segment, periods in by_segment.items():
+            latest = periods.get(finished.start)
+            if latest is None or latest.value is None:
+                continue
+            figures = snapshot_figures(kpi, latest)
+            if kpi_uncertainty(kpi=kpi, current=figures, previous=None, min_sample_size=settings.min_sample_size)["small_sample"]:
+                continue
+            history = [s.value for start, s in sorted(periods.items()) if start < finished.start and s.value is not None]
+            judgement = rule_judge(kind=rule.kind, value=latest.value, low=rule.low, high=rule.high, history=history,
+                                   k=rule.k, status=kpi_status(kpi=kpi, value=latest.value, targets=settings.targets)[1])
+            alert = existing.get(segment)
+            if judgement.broken:
+                values = {"value": latest.value, "expected_low": judgement.expected_low,
+                          "expected_high": judgement.expected_high, "message": _message(rule, latest.value, judgement, segment)}
+                if alert is None:
+                    alert = Alert.objects.create(rule=rule, period_start=finished.start, segment=segment, fired_at=now, **values)
+                    fired.append(alert.pk)
+                elif alert.cleared_at is not None:
+                    Alert.objects.filter(pk=alert.pk).update(cleared_at=None, fired_at=now, times=alert.times + 1,
+                                                             acknowledged_at=None, acknowledged_by=None, **values)
+                    fired.append(alert.pk)
+                else:
+                    Alert.objects.filter(pk=alert.pk).update(**values)
+            elif alert is not None and alert.cleared_at is None:
+                Alert.objects.filter(pk=alert.pk).update(cleared_at=now)
+                cleared.append(alert.pk)
+    return {"fired": fired, "cleared": cleared}
