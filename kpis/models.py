@@ -165,6 +165,9 @@ class Alert(models.Model):
     fired_at = models.DateTimeField()
     cleared_at = models.DateTimeField(null=True, blank=True)
     times = models.PositiveSmallIntegerField(default=1)
+    # How many of its firings were emailed: a firing is claimed (this set to ``times``) before
+    # the email goes, so a task run twice, or re-delivered after a worker died, emails once.
+    notified_times = models.PositiveSmallIntegerField(default=0)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

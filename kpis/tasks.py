@@ -1,7 +1,7 @@
 from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
-from kpis.services.alerts import alerts_evaluate
+from kpis.services.alerts import alert_notify, alerts_evaluate
 from kpis.services.compute import kpis_recompute_all, kpis_recompute_current, kpis_recompute_touched
 from kpis.services.recomputes import kpi_recompute_fail, kpi_recompute_run, kpi_recomputes_resume
 from tenants.tasking import LONG_TASK
@@ -44,3 +44,9 @@ def recomputes_resume_task() -> int:
 @shared_task(name="kpis.alerts_evaluate")
 def alerts_evaluate_task() -> dict:
     return alerts_evaluate()
+
+
+# SMTP is slow and may fail: retried, and alert_notify claims each firing once.
+@shared_task(name="kpis.alert_notify", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def alert_notify_task(alert_id: int) -> int:
+    return alert_notify(alert_id=alert_id)

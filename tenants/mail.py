@@ -17,11 +17,12 @@ ATTRIBUTE = "pulse_category"
 class MailCategory(models.TextChoices):
     SURVEY = "survey", "Survey invitation or reminder"
     DIGEST = "digest", "Digest"
+    ALERT = "alert", "KPI alert"
     ACCOUNT = "account", "Account email (password reset, team invitation, sign-in link)"
 
 
 # Shown in the Outbox, to team leads only. Never add ACCOUNT here.
-OUTBOX_CATEGORIES = (MailCategory.SURVEY.value, MailCategory.DIGEST.value)
+OUTBOX_CATEGORIES = (MailCategory.SURVEY.value, MailCategory.DIGEST.value, MailCategory.ALERT.value)
 
 
 def mail_categorise(message: EmailMessage, category: MailCategory) -> EmailMessage:

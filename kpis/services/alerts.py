@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from kpis.alerting import rule_judge
@@ -13,6 +16,8 @@ from kpis.models import Alert, AlertRule, KpiSettings, KpiSnapshot
 from kpis.periods import local_today, period_of
 from kpis.registry import KPIS
 from kpis.selectors.values import kpi_status, kpi_uncertainty, snapshot_figures
+from tenants.mail import MailCategory, mail_categorise
+from tenants.tasking import enqueue
 
 # One evaluation at a time per workspace (the key is per schema: advisory locks are per
 # database), so two recomputes finishing together cannot fire one alert twice.
@@ -106,4 +111,41 @@ def alerts_evaluate(*, today: date | None = None) -> dict[str, list[int]]:
             elif alert is not None and alert.cleared_at is None:
                 Alert.objects.filter(pk=alert.pk).update(cleared_at=now)
                 cleared.append(alert.pk)
+    for alert_id in fired:
+        enqueue(NOTIFY_TASK, alert_id)
     return {"fired": fired, "cleared": cleared}
+
+
+NOTIFY_TASK = "kpis.tasks.alert_notify_task"
+
+
+def alert_notify(*, alert_id: int) -> int:
+    """Email a fired alert to the workspace's active team leads, once per firing: the
+    firing is claimed in its own transaction first, so a task run twice emails once (a
+    worker dying between the claim and the send sends nothing rather than twice; a mail
+    server error releases the claim for the retry). Returns the emails sent."""
+    from tenants.accounts.models import Role, User
+
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().select_related("rule").filter(pk=alert_id).first()
+        if alert is None or alert.cleared_at is not None or alert.notified_times >= alert.times:
+            return 0
+        Alert.objects.filter(pk=alert.pk).update(notified_times=alert.times)
+    leads = list(User.objects.filter(role=Role.TEAM_LEAD, is_active=True).values_list("email", flat=True))
+    workspace = connection.tenant
+    link = f"{workspace.url}{reverse('kpis:alerts')}"
+    again = f" (fired {alert.times} times)" if alert.times > 1 else ""
+    text = (f"{alert.message}\n\nPeriod: the {alert.rule.period_kind} of {alert.period_start:%b %-d, %Y}{again}.\n"
+            f"See and acknowledge it: {link}\n\nYou get this email as a team lead of {workspace.name} on Pulse.\n")
+    try:
+        for email in leads:
+            message = EmailMessage(subject=f"[{workspace.name}] {alert.message}", body=text,
+                                   from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
+            mail_categorise(message, MailCategory.ALERT)
+            message.send()
+    except OSError:
+        # The mail server refused or was unreachable: release the claim so the task's retry
+        # sends it (a lead already reached may then get it twice, never nobody).
+        Alert.objects.filter(pk=alert.pk, notified_times=alert.times).update(notified_times=alert.notified_times)
+        raise
+    return len(leads)

@@ -133,9 +133,10 @@ def test_impossible_rules_get_form_errors_and_save_nothing(workspace, lead, data
 
 
 @pytest.mark.worker
-def test_a_recompute_in_the_worker_judges_the_rules(committed_workspace, celery_worker):
+def test_a_recompute_in_the_worker_judges_the_rules(committed_workspace, celery_worker, smtp_server):
     """The real path: a requested recompute runs in a Celery worker process, then queues
-    the alert evaluation, which fires once; a second recompute fires nothing new."""
+    the alert evaluation, which fires once and emails the team lead through a real SMTP
+    server; a second recompute fires nothing new."""
     import zoneinfo
     from datetime import datetime
 
@@ -159,6 +160,9 @@ def test_a_recompute_in_the_worker_judges_the_rules(committed_workspace, celery_
         (yesterday, 50.0, 1, "Conversation abandonment is 50 %, outside its bound (≤ 10).")]
     with tenant_context(workspace):
         kpi_recompute_request()
+    [email] = smtp_server.wait_for(lambda m: "Conversation abandonment is 50 %" in m["Subject"], timeout=60)
+    assert (email["To"], email["Subject"].strip()) == ("lead@alertsworker.test",
+                                               "[Alertsworker] Conversation abandonment is 50 %, outside its bound (≤ 10).")
     wait_until(lambda: _all_done(workspace), timeout=120)
     assert fired() == [(yesterday, 50.0, 1, "Conversation abandonment is 50 %, outside its bound (≤ 10).")]
 
@@ -168,3 +172,24 @@ def _all_done(workspace):
 
     with tenant_context(workspace):
         return not KpiRecompute.objects.exclude(status=KpiRecompute.Status.DONE).exists()
+
+
+def test_a_fired_alert_is_emailed_once_to_each_team_lead_as_alert_mail(history, make_member, mailoutbox):
+    from kpis.services.alerts import alert_notify
+    from tenants.accounts.models import Role
+    from tenants.mail import mail_category
+
+    with tenant_context(history):
+        make_member(Role.TEAM_LEAD, email="second@acme.test")
+        make_member(Role.AGENT, email="agent@acme.test")
+        alert_rule_create(kpi=KPI, kind="threshold", high=15.0)
+        [alert_id] = alerts_evaluate(today=TODAY)["fired"]
+        assert alert_notify(alert_id=alert_id) == 2
+        assert alert_notify(alert_id=alert_id) == 0  # run again (a re-delivered task): nothing more
+    assert sorted(m.to[0] for m in mailoutbox) == ["lead@acme.test", "second@acme.test"]
+    message = mailoutbox[0]
+    assert message.subject == "[Acme] Conversation abandonment is 16 %, outside its bound (≤ 15)."
+    assert message.body == ("Conversation abandonment is 16 %, outside its bound (≤ 15).\n\n"
+                            "Period: the day of Mar 29, 2026.\nSee and acknowledge it: http://acme.localhost:8000/alerts/\n\n"
+                            "You get this email as a team lead of Acme on Pulse.\n")
+    assert mail_category(message) == "alert"
