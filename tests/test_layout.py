@@ -1,8 +1,10 @@
 """The code's shape (docs/architecture.md, "Code map"): no import cycle between modules of
-the apps, lazy imports inside functions included, and no module grown past the size where
-it holds more than one workflow."""
+the apps, lazy imports inside functions included, no module grown past the size where
+it holds more than one workflow, and no model change without its migration."""
 import ast
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("config", "kpis", "surveys", "ingestion", "tenants")
@@ -78,3 +80,10 @@ def test_no_app_module_is_over_400_lines():
     long = {str(path.relative_to(ROOT)): n for path in _modules().values()
             if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert set(long) <= LONG_ALLOWED, long
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits 1 when one is missing
