@@ -37,12 +37,6 @@ MAX_EXAMPLES = int(os.environ.get("PULSE_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, ignored_auth]
 
-# 5xx of the input classes the shared input mechanisms are being fixed for (issue #15: NUL
-# bytes and lone surrogates, deep nesting, integers out of range and NaN, nested objects in
-# record rows, calendar-edge dates). The checks stay on; drop an entry once its fix is merged.
-# Operations with a known 5xx, xfailed with the reason until fixed. Empty: the NUL byte in
-# an invitation's recipient fields (the last one) is refused by tenants.inputs' parser.
-KNOWN_INPUT_BUGS: dict[str, str] = {}
 # Generated multipart files are never CSV (always 400): one real CSV too, so the 202 answer
 # is checked as well.
 VALID_BODIES = {
@@ -59,8 +53,7 @@ def _operations() -> list:
     for path, item in spec["paths"].items():
         for method in item:
             label = f"{method.upper()} {path}"
-            marks = [pytest.mark.xfail(strict=False, reason=KNOWN_INPUT_BUGS[label])] if label in KNOWN_INPUT_BUGS else []
-            params.append(pytest.param(label, marks=marks, id=label))
+            params.append(pytest.param(label, id=label))
     return params
 
 
