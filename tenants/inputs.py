@@ -81,10 +81,6 @@ class ApiCalendarDateField(serializers.DateField):
     default_validators = [in_calendar]
 
 
-class ApiCalendarDateTimeField(serializers.DateTimeField):
-    default_validators = [in_calendar]
-
-
 def text_problem(text: str) -> str | None:
     """Why PostgreSQL cannot store ``text``, in words, or None when it can."""
     if "\x00" in text:

@@ -15,6 +15,3 @@ def alerts_recent(*, limit: int = ALERTS_SHOWN) -> list[Alert]:
     return list(Alert.objects.select_related("rule", "acknowledged_by")
                 .order_by(F("cleared_at").desc(nulls_first=True), "-fired_at")[:limit])
 
-
-def alerts_firing_count() -> int:
-    return Alert.objects.filter(cleared_at__isnull=True, acknowledged_at__isnull=True).count()
