@@ -160,6 +160,11 @@ class AlertRuleForm(forms.Form):
                          help_text="Usual range: the mean of the previous periods ± this many standard deviations.")
     history = forms.IntegerField(label="Previous periods", initial=28, min_value=ANOMALY_MIN_HISTORY, max_value=366,
                                  help_text="How many finished periods make the usual range.")
+    direction = forms.ChoiceField(label="Alert when it leaves it", initial="both", required=False, choices=[
+        ("both", "Above or below"), ("above", "Above only (spikes)"), ("below", "Below only (drops)")])
+    min_history = forms.IntegerField(label="Judge after", initial=ANOMALY_MIN_HISTORY, min_value=ANOMALY_MIN_HISTORY,
+                                     max_value=366, required=False, help_text="Finished periods with data needed before "
+                                     "the usual range is trusted (quiet periods of a count are data: 0).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,6 +182,12 @@ class AlertRuleForm(forms.Form):
         if data.get("segment_kind") and data["segment_kind"] not in kpi.segments:
             self.add_error("segment_kind", f"{kpi.label} is not split by {data['segment_kind'].replace('_', ' ')}"
                            f"{'; it is split by ' + ', '.join(kpi.segments) if kpi.segments else ''}.")
+        data["direction"] = data.get("direction") or "both"
+        if data.get("min_history") is None and "min_history" not in self.errors:
+            data["min_history"] = ANOMALY_MIN_HISTORY
+        history, needed = data.get("history"), data.get("min_history")
+        if data.get("kind") == "anomaly" and history is not None and needed is not None and needed > history:
+            self.add_error("min_history", f"Judge after at most the {history} previous periods the usual range is made of.")
         low, high = data.get("low"), data.get("high")
         if data.get("kind") == "threshold":
             if low is None and high is None and not {"low", "high"} & set(self.errors):

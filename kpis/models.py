@@ -4,6 +4,8 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from kpis.alerting import SOCIAL_SPIKE
+
 
 class KpiSnapshot(models.Model):
     """One KPI value for one period and segment, as last computed. ``segment`` is '' for
@@ -123,12 +125,24 @@ class AlertRule(models.Model):
     - threshold: fires when the value is below ``low`` or above ``high`` (either may be empty);
     - off_target: fires when the value's target status is off-target;
     - anomaly: fires when the value leaves its own trailing band, the mean of the previous
-      ``history`` finished periods ± ``k`` standard deviations (at least 4 of them needed)."""
+      ``history`` finished periods ± ``k`` standard deviations (at least ``min_history`` of
+      them needed), on either side or only the side ``direction`` names. For a count (mention
+      volume, conversations) a period without data after the first one counted 0: a quiet
+      day is history, not a gap.
+
+    The contract's social spike alert (kpis.md #9: a day's own-brand mention volume above the
+    trailing 28-day mean by 3 standard deviations) is one of these: every workspace starts
+    with it (``kpis.alerting.SOCIAL_SPIKE``), and a team lead may mute or delete it like any other."""
 
     class Kind(models.TextChoices):
         THRESHOLD = "threshold", "Crosses a bound"
         OFF_TARGET = "off_target", "Turns off target"
         ANOMALY = "anomaly", "Leaves its usual range"
+
+    class Direction(models.TextChoices):
+        BOTH = "both", "Above or below it"
+        ABOVE = "above", "Above it only"
+        BELOW = "below", "Below it only"
 
     kpi = models.CharField(max_length=64)
     period_kind = models.CharField(max_length=8, default="day")
@@ -138,9 +152,16 @@ class AlertRule(models.Model):
     high = models.FloatField(null=True, blank=True)
     k = models.FloatField(default=3.0)
     history = models.PositiveSmallIntegerField(default=28)
+    min_history = models.PositiveSmallIntegerField(default=4)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.BOTH)
     muted = models.BooleanField(default=False)  # evaluated, but fires nothing while muted
     created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def is_social_spike(self) -> bool:
+        """Whether this is the contract's social spike alert every workspace starts with."""
+        return all(getattr(self, field) == value for field, value in SOCIAL_SPIKE.items())
 
     @property
     def kpi_label(self) -> str:

@@ -11,17 +11,12 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce, NullIf
 
 from ingestion.models import SocialMention
+from kpis.alerting import SPIKE_DEVIATIONS, SPIKE_WINDOW_DAYS
 from kpis.definitions._sql import in_days, local_day
 from kpis.definitions.social import SENTIMENT
 from kpis.models import KpiSettings
 from kpis.periods import Period
 from kpis.selectors.values import chart_kind, kpi_series, period_values_many
-
-
-SPIKE_WINDOW_DAYS = 28
-
-
-SPIKE_DEVIATIONS = 3
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
-from kpis.alerting import rule_judge
+from kpis.alerting import ANOMALY_MIN_HISTORY, rule_judge
 from kpis.models import Alert, AlertRule, KpiSettings, KpiSnapshot
 from kpis.periods import local_today, period_of
 from kpis.registry import KPIS
@@ -26,10 +27,12 @@ _LOCK = "SELECT pg_advisory_xact_lock(hashtext('pulse-alerts:' || current_schema
 
 @transaction.atomic
 def alert_rule_create(*, kpi: str, kind: str, period_kind: str = "day", segment_kind: str = "", low: float | None = None,
-                      high: float | None = None, k: float = 3.0, history: int = 28, created_by=None) -> AlertRule:
-    """A new rule; the form has checked it (kpis.forms.AlertRuleForm)."""
+                      high: float | None = None, k: float = 3.0, history: int = 28, min_history: int = ANOMALY_MIN_HISTORY,
+                      direction: str = AlertRule.Direction.BOTH, created_by=None) -> AlertRule:
+    """A new rule; the form (kpis.forms.AlertRuleForm, also behind the API) has checked it."""
     return AlertRule.objects.create(kpi=kpi, kind=kind, period_kind=period_kind, segment_kind=segment_kind, low=low,
-                                    high=high, k=k, history=history, created_by=created_by)
+                                    high=high, k=k, history=history, min_history=min_history, direction=direction,
+                                    created_by=created_by)
 
 
 @transaction.atomic
@@ -58,8 +61,10 @@ def _message(rule: AlertRule, value: float, judgement, segment: str) -> str:
     low, high = judgement.expected_low, judgement.expected_high
     bounds = " and ".join(part for part in (f"≥ {low:.4g}" if low is not None else "",
                                             f"≤ {high:.4g}" if high is not None else "") if part)
-    usual = "its usual range" if rule.kind == AlertRule.Kind.ANOMALY else "its bound"
-    return f"{kpi.label}{where} is {value:.4g} {kpi.unit}, outside {usual} ({bounds})."
+    if rule.kind == AlertRule.Kind.ANOMALY:
+        side = {"above": "above", "below": "below"}.get(rule.direction, "outside")
+        return f"{kpi.label}{where} is {value:.4g} {kpi.unit}, {side} its usual range ({bounds})."
+    return f"{kpi.label}{where} is {value:.4g} {kpi.unit}, outside its bound ({bounds})."
 
 
 @transaction.atomic
@@ -84,6 +89,11 @@ def alerts_evaluate(*, today: date | None = None) -> dict[str, list[int]]:
         by_segment: dict[str, dict[date, KpiSnapshot]] = {}
         for snapshot in snapshots:
             by_segment.setdefault(snapshot.segment, {})[snapshot.period_start] = snapshot
+        # A count's quiet period is a 0, from its first period with data on (before that
+        # there is no history, not a run of zeros): the social spike rule counts days so.
+        counted = kpi.unit == "count" and rule.kind == AlertRule.Kind.ANOMALY
+        first_data = _first_data(rule) if counted and by_segment else {}
+        window = _period_starts(rule.period_kind, first.start, finished.start)
         existing = {a.segment: a for a in Alert.objects.filter(rule=rule, period_start=finished.start)}
         for segment, periods in by_segment.items():
             latest = periods.get(finished.start)
@@ -92,9 +102,15 @@ def alerts_evaluate(*, today: date | None = None) -> dict[str, list[int]]:
             figures = snapshot_figures(kpi, latest)
             if kpi_uncertainty(kpi=kpi, current=figures, previous=None, min_sample_size=settings.min_sample_size)["small_sample"]:
                 continue
-            history = [s.value for start, s in sorted(periods.items()) if start < finished.start and s.value is not None]
+            by_start = {start: s.value for start, s in periods.items() if s.value is not None}
+            if counted:
+                since = first_data.get(segment, finished.start)
+                history = [by_start.get(start, 0.0) for start in window if start >= since]
+            else:
+                history = [by_start[start] for start in window if start in by_start]
             judgement = rule_judge(kind=rule.kind, value=latest.value, low=rule.low, high=rule.high, history=history,
-                                   k=rule.k, status=kpi_status(kpi=kpi, value=latest.value, targets=settings.targets)[1])
+                                   k=rule.k, status=kpi_status(kpi=kpi, value=latest.value, targets=settings.targets)[1],
+                                   min_history=rule.min_history, direction=rule.direction)
             alert = existing.get(segment)
             if judgement.broken:
                 values = {"value": latest.value, "expected_low": judgement.expected_low,
@@ -114,6 +130,22 @@ def alerts_evaluate(*, today: date | None = None) -> dict[str, list[int]]:
     for alert_id in fired:
         enqueue(NOTIFY_TASK, alert_id)
     return {"fired": fired, "cleared": cleared}
+
+
+def _period_starts(kind: str, first: date, finished: date) -> list[date]:
+    """The starts of the periods of ``kind`` from ``first`` up to, not including, ``finished``."""
+    starts, start = [], first
+    while start < finished:
+        starts.append(start)
+        start = period_of(kind, start).end
+    return starts
+
+
+def _first_data(rule: AlertRule) -> dict[str, date]:
+    """Per segment value, the first period of the rule's kind with a value, ever: one query."""
+    return dict(KpiSnapshot.objects.filter(kpi=rule.kpi, period_kind=rule.period_kind, segment_kind=rule.segment_kind,
+                                           value__isnull=False)
+                .values("segment").annotate(first=Min("period_start")).values_list("segment", "first"))
 
 
 NOTIFY_TASK = "kpis.tasks.alert_notify_task"

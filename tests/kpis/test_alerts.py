@@ -16,6 +16,11 @@ TODAY = date(2026, 3, 30)  # the latest finished day is 29 March
 FINISHED = date(2026, 3, 29)
 
 
+def set_rules():
+    """The rules the tests set: every workspace also starts with the social spike rule."""
+    return AlertRule.objects.exclude(kpi="social_mention_volume")
+
+
 def test_anomaly_band_is_mean_plus_minus_k_sample_deviations():
     # 28 values alternating 10 and 12: mean 11, sample sd sqrt(28/27) = 1.018350, so the band
     # is 11 ± 3.055050: 7.944950 to 14.055050.
@@ -33,6 +38,19 @@ def test_rule_judgements():
     judged = rule_judge(kind="anomaly", value=20, history=[10, 12] * 14, k=3)
     assert judged.broken and round(judged.expected_high, 3) == 14.055
     assert not rule_judge(kind="anomaly", value=20, history=[10, 12], k=3).broken
+
+
+def test_an_anomaly_rule_judges_one_side_and_waits_for_its_history():
+    usual = [10.0, 12.0] * 14  # band 7.944950 to 14.055050, as above
+    above = rule_judge(kind="anomaly", value=20, history=usual, k=3, direction="above")
+    assert above.broken and above.expected_low is None and round(above.expected_high, 3) == 14.055
+    assert not rule_judge(kind="anomaly", value=5, history=usual, k=3, direction="above").broken
+    below = rule_judge(kind="anomaly", value=5, history=usual, k=3, direction="below")
+    assert below.broken and round(below.expected_low, 3) == 7.945 and below.expected_high is None
+    assert not rule_judge(kind="anomaly", value=20, history=usual, k=3, direction="below").broken
+    # 27 periods are not the 28 this rule waits for; 28 are.
+    assert not rule_judge(kind="anomaly", value=20, history=usual[:27], k=3, min_history=28).broken
+    assert rule_judge(kind="anomaly", value=20, history=usual, k=3, min_history=28).broken
 
 
 def _snapshot(day, value, segment_kind="", segment="", n=100.0):
@@ -96,7 +114,7 @@ def test_a_team_lead_sets_a_rule_on_the_page_and_sees_the_alert(history, lead, m
                                       "k": "3", "history": "28"})
     assert response.status_code == 302
     with tenant_context(history):
-        rule = AlertRule.objects.get()
+        rule = set_rules().get()
         assert (rule.kind, rule.segment_kind, rule.k, rule.history) == ("anomaly", "channel", 3.0, 28)
         alerts_evaluate(today=TODAY)
         alert = Alert.objects.get()
@@ -113,7 +131,7 @@ def test_a_team_lead_sets_a_rule_on_the_page_and_sees_the_alert(history, lead, m
     assert agent.post(f"/alerts/rules/{rule.pk}/mute/", {"muted": "1"}).status_code == 403
     assert lead.post(f"/alerts/rules/{rule.pk}/mute/", {"muted": "1"}).status_code == 302
     with tenant_context(history):
-        assert AlertRule.objects.get().muted is True
+        assert set_rules().get().muted is True
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
@@ -123,13 +141,17 @@ def test_a_team_lead_sets_a_rule_on_the_page_and_sees_the_alert(history, lead, m
      "Conversation abandonment is not split by plan; it is split by channel, agent, team, channel_kind."),
     ({"kind": "anomaly", "history": "2"}, "history", "Ensure this value is greater than or equal to 4."),
     ({"kind": "threshold", "low": "NaN"}, "low", "Enter a number."),
+    ({"kind": "anomaly", "history": "10", "min_history": "20"}, "min_history",
+     "Judge after at most the 10 previous periods the usual range is made of."),
+    ({"kind": "anomaly", "direction": "sideways"}, "direction",
+     "Select a valid choice. sideways is not one of the available choices."),
 ])
 def test_impossible_rules_get_form_errors_and_save_nothing(workspace, lead, data, field, message):
     response = lead.post("/alerts/", {"kpi": KPI, "period_kind": "day", "k": "3", "history": "28", **data})
     assert response.status_code == 400
     assert response.context["form"].errors[field] == [message]
     with tenant_context(workspace):
-        assert not AlertRule.objects.exists()
+        assert not set_rules().exists()
 
 
 @pytest.mark.worker

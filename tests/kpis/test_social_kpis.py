@@ -190,3 +190,31 @@ def test_spike_alert(workspace, load):
     assert [(s.day, s.volume, s.mean) for s in spikes] == [(spike, 9, 1.0)]
     assert math.isclose(spikes[0].stddev, math.sqrt(2 / 3))
     assert later == []
+
+
+def test_the_spike_rule_every_workspace_has_alerts_on_the_days_the_social_page_marks(workspace, load):
+    """The contract's spike alert is also an alert rule (kpis.alerting.SOCIAL_SPIKE): judged
+    day by day over the series above, it fires once, for 4 February only, with the same
+    mean + 3 standard deviations as the social page's marker."""
+    from kpis.models import Alert, AlertRule
+    from kpis.services.alerts import alerts_evaluate
+
+    first, spike = date(2026, 1, 1), date(2026, 2, 4)
+    volumes = {first + timedelta(days=i): 9 if first + timedelta(days=i) == spike else (1, 0, 2)[i % 3]
+               for i in range(40)}
+    load("social_mentions", [
+        mention(f"s{day}-{k}", "twitter", f"{day}T12:00", "hello") for day, n in volumes.items() for k in range(n)])
+    with tenant_context(workspace):
+        rule = AlertRule.objects.get()  # the one every workspace starts with
+        assert rule.is_social_spike and (rule.kind, rule.direction, rule.k, rule.history, rule.min_history) == (
+            "anomaly", "above", 3.0, 28, 28)
+        kpis_compute(since=first, until=first + timedelta(days=40), keys=["social_mention_volume"])
+        fired = {}
+        for offset in range(1, 41):
+            today = first + timedelta(days=offset)
+            fired[today - timedelta(days=1)] = alerts_evaluate(today=today)["fired"]
+        alert = Alert.objects.get()
+    assert {day for day, ids in fired.items() if ids} == {spike} and fired[spike] == [alert.pk]
+    # 1 + 3 × sqrt(2/3) = 3.449490
+    assert (alert.value, alert.expected_low, round(alert.expected_high, 6)) == (9.0, None, 3.44949)
+    assert alert.message == "Mention volume is 9 count, above its usual range (≤ 3.449)."
