@@ -8,7 +8,8 @@ from ingestion.api.imports import ImportDetailView, ImportListView, ImportReject
 from ingestion.api.records import DatasetRecordsView
 from kpis.views import dashboard as kpi_dashboard
 from surveys.api.results import SurveyResponsesView
-from kpis.api import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
+from kpis.api.alerts import AlertAcknowledgeView, AlertListView, AlertRuleDetailView, AlertRuleListView
+from kpis.api.series import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
 from surveys.api.authoring import SurveyDetailView, SurveyListView
 from surveys.api.invitations import SurveyInvitationsView
 from tenants import api, views
@@ -21,6 +22,10 @@ api_v1 = [
     path("kpis/recompute", RecomputeView.as_view(), name="kpi-recompute"),
     path("kpis/recompute/<uuid:pk>", RecomputeDetailView.as_view(), name="kpi-recompute-detail"),
     path("kpis/<str:key>", KpiDetailView.as_view(), name="kpi"),
+    path("alert-rules", AlertRuleListView.as_view(), name="alert-rules"),
+    path("alert-rules/<int:pk>", AlertRuleDetailView.as_view(), name="alert-rule"),
+    path("alerts", AlertListView.as_view(), name="alerts"),
+    path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("surveys/<int:pk>/responses", SurveyResponsesView.as_view(), name="survey-responses"),
     path("imports", ImportListView.as_view(), name="imports"),
     path("imports/<uuid:pk>", ImportDetailView.as_view(), name="import"),

@@ -276,6 +276,11 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "A workspace API key"}}
     },
     "SECURITY": [{"ApiKey": []}],
+    # Choice sets whose field names other components use too: named, not numbered.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertRuleKindEnum": "kpis.models.AlertRule.Kind",
+        "AlertDirectionEnum": "kpis.models.AlertRule.Direction",
+    },
 }
 
 LOGGING = {

@@ -202,7 +202,7 @@ def test_a_recompute_in_the_worker_then_the_api_compares_like_for_like(committed
 
 
 def test_the_openapi_schema_declares_every_field_of_a_series_point(loaded, today):
-    from kpis.api import SeriesPointSerializer
+    from kpis.api.series import SeriesPointSerializer
 
     [point] = series(loaded, "csat")
     assert set(point) == set(SeriesPointSerializer().fields)

@@ -138,6 +138,8 @@ _ARGUMENTS = {
     "api:import-rejected": lambda rows: {"pk": rows.import_job.pk},
     "api:survey": lambda rows: {"pk": rows.survey.pk},
     "api:survey-invitations": lambda rows: {"pk": rows.survey.pk},
+    "api:alert-rule": lambda rows: {"pk": rows.alert.rule_id},
+    "api:alert-acknowledge": lambda rows: {"pk": rows.alert.pk},
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from kpis.models import AlertRule
 from tenants.inputs import GuardedJSONParser, json_too_deep
 from tests.helpers import api_key_client
 from tests.security.helpers import api_operations, api_path, stored_fingerprint
@@ -22,8 +23,9 @@ def api(workspace):
     client = api_key_client(workspace)
     with tenant_context(workspace):
         survey = survey_make("nps", name="Loop")
+        rule = AlertRule.objects.get()  # the social spike rule every workspace has
     connection.set_schema_to_public()
-    operations = [(method, api_path(template, {"surveys": survey.pk, "dataset": "conversations"}))
+    operations = [(method, api_path(template, {"surveys": survey.pk, "dataset": "conversations", "alert-rules": rule.pk}))
                   for method, template, operation in api_operations(client)
                   if "application/json" in operation.get("requestBody", {}).get("content", {})]
     # Every kind of JSON endpoint is here: the test would pass vacuously otherwise.

@@ -9,7 +9,7 @@ writes (rows, surveys, invitations, recomputes) is gone before the next; the tes
 transaction rolls back the workspace, and Celery tasks (sent on commit) never run.
 """
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -74,7 +74,7 @@ def api_world(workspace, settings, tmp_path):
     """``workspace`` with something in every list: members, surveys with questions,
     invitations and responses, records, an import, a recompute; and a team-lead key."""
     from ingestion.models import ImportJob
-    from kpis.models import KpiRecompute
+    from kpis.models import Alert, AlertRule, KpiRecompute
     from surveys.models import Invitation
     from tenants.accounts.models import Role
     from tenants.accounts.services import api_key_create
@@ -102,10 +102,14 @@ def api_world(workspace, settings, tmp_path):
             file_size=120, encoding="utf-8", delimiter=",", total_rows=3, processed_rows=3,
             created_rows=3, started_at=now - timedelta(minutes=1), finished_at=now)
         recompute = KpiRecompute.objects.create()
+        rule = AlertRule.objects.create(kpi="csat", kind="threshold", low=80.0)
+        alert = Alert.objects.create(rule=rule, period_start=date(2026, 3, 1), value=70.0, expected_low=80.0,
+                                     message="CSAT is 70 %, outside its bound (≥ 80).", fired_at=now)
         key = api_key_create(name="schemathesis", role=Role.TEAM_LEAD).raw
     connection.set_schema_to_public()
     return {"workspace": workspace, "key": key, "ids": {"survey": survey.pk, "import": str(job.pk),
-                                                        "recompute": str(recompute.pk)}}
+                                                        "recompute": str(recompute.pk), "alert_rule": rule.pk,
+                                                        "alert": alert.pk}}
 
 
 def _existing_id(path: str, ids: dict):
@@ -115,6 +119,10 @@ def _existing_id(path: str, ids: dict):
         return ids["import"]
     if path.startswith("/api/v1/kpis/recompute/{id}"):
         return ids["recompute"]
+    if path.startswith("/api/v1/alert-rules/{id}"):
+        return ids["alert_rule"]
+    if path.startswith("/api/v1/alerts/{id}"):
+        return ids["alert"]
     return None
 
 
