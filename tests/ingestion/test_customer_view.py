@@ -148,7 +148,7 @@ def test_the_page_shows_every_section(workspace, lead, story):
     response = lead.get(PATH)
     assert response.status_code == 200
     page = response.content.decode()
-    assert '<h1 class="record-title">Renée Dupont-Lévêque</h1>' in page
+    assert '<h1 class="customer-title">Renée Dupont-Lévêque</h1>' in page
     assert '<span class="mono">acme/eu 1 ü</span> · Renee.Dupont@Example.TEST' in page
     assert '<span class="status status-done">Active</span>' in page and "<dd>pro</dd>" in page
     assert '<dd class="current-mrr">99.00 EUR <span class="muted">(Apr 2026)</span></dd>' in page
