@@ -50,11 +50,14 @@ def _customer_page(request, external_id: str):
     customer = selectors.customer_get(external_id=external_id)
     revenue = selectors.customer_mrr_history(external_id=external_id)
     conversations = selectors.customer_conversations(external_id=external_id, page=number)
+    if not conversations.rows and number > 1:
+        # A page past the end (an old link, a hand-edited number): the newest ones instead.
+        conversations = selectors.customer_conversations(external_id=external_id, page=1)
     reads_surveys = request.user.reads_surveys
     answers = (selectors.customer_survey_answers(external_id=external_id, email=customer.email if customer else "")
                if reads_surveys else [])
     activity = selectors.customer_activity(external_id=external_id, today=timezone.localdate(), time_zone=time_zone)
-    if customer is None and not (revenue or conversations.total or answers or activity.events or number > 1):
+    if customer is None and not (revenue or conversations.total or answers or activity.events):
         # No dataset names this id. (A viewer is not told whether survey answers do.)
         raise Http404("No customer with this id in this workspace")
     more_answers = len(answers) > selectors.ANSWERS_LIMIT
@@ -87,7 +90,8 @@ def _mrr_chart(revenue: list[dict]):
     for row in revenue:
         series.setdefault(row["currency"], {})[row["month"].strftime("%Y-%m")] = float(row["mrr"])
     data = [{"name": f"MRR ({currency})", "data": points} for currency, points in series.items()]
-    return LineChart(data, height="220px", min=0, library={"plugins": {"legend": {"display": len(data) > 1}}})
+    return LineChart(data, height="220px", min=0, curve=False,
+                     library={"plugins": {"legend": {"display": len(data) > 1}}})
 
 
 def _nps_chart(history: list[dict]):
@@ -95,7 +99,8 @@ def _nps_chart(history: list[dict]):
     if not history:
         return None
     points = {timezone.localtime(row["responded_at"]).strftime("%Y-%m-%d %H:%M"): row["score"] for row in history}
-    return LineChart(points, height="200px", min=0, max=10, library={"plugins": {"legend": {"display": False}}})
+    return LineChart(points, height="200px", min=0, max=10, curve=False,
+                     library={"plugins": {"legend": {"display": False}}})
 
 
 def _activity_chart(activity):

@@ -159,7 +159,7 @@ def test_the_page_shows_every_section(workspace, lead, story):
     # Conversations: local times (Paris, UTC+1 in March), hours, status; linked for a team lead.
     assert "3 conversations from 2 Mar 2026 to 10 Mar 2026 · 1 open · 1 abandoned · mean resolution 4.0 h" in page
     assert '<time datetime="2026-03-02T10:00:00+01:00">2026-03-02 10:00</time>' in page
-    assert '<td class="num">4.0</td>' in page and '<span class="band band-abandoned">abandoned</span>' in page
+    assert '<span class="muted resolution-hours">4.0 h</span>' in page and '<span class="band band-abandoned">abandoned</span>' in page
     assert "not-theirs" not in page and "/data/conversations/records/" in page
     # Answers with comments and follow-ups; the NPS band history and the latest band.
     assert "Too slow to answer" in page and "Export broke again" in page and "Love the new reports" in page
@@ -254,7 +254,10 @@ def test_query_count_does_not_grow_with_the_records(workspace, lead, story):
     assert "The newest 100 answers" in page
     page = lead.get("/customers/big/", {"conversations": "12"}).content.decode()
     assert "276–300 of 300" in page and "Older →" not in page
-    assert lead.get("/customers/big/", {"conversations": "nope"}).status_code == 200  # the first page
+    # A bad or past-the-end page number shows the newest conversations.
+    for number in ("nope", "13", "0"):
+        assert "1–25 shown" in lead.get("/customers/big/", {"conversations": number}).content.decode()
+    assert lead.get("/customers/nobody/", {"conversations": "2"}).status_code == 404
 
 
 def search(client, q, **params) -> tuple[list[str], str]:
