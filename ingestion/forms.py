@@ -152,3 +152,15 @@ class ImportMappingForm(forms.Form):
         if self.is_bound:
             return [self.cleaned_data.get(f"col_{i}", "") for i in range(len(self.headers))]
         return [self.fields[f"col_{i}"].initial for i in range(len(self.headers))]
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(label="Find a customer", required=False, max_length=255,
+                        help_text="External id (exact or its start), email, or name (case and accents ignored).",
+                        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false", "autocomplete": "off"}))
+
+
+class CustomerPageForm(forms.Form):
+    """The conversations page of a customer's page: a bad number shows the first page."""
+
+    conversations = forms.IntegerField(required=False, min_value=1, max_value=100_000)

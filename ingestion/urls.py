@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ingestion.views import data as views, imports as import_views
+from ingestion.views import customers as customer_views, data as views, imports as import_views
 
 app_name = "ingestion"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("data/<str:key>/sample.csv", views.dataset_sample, name="sample"),
     path("data/<str:key>/records/", views.record_list, name="records"),
     path("data/<str:key>/records/<int:pk>/", views.record_detail, name="record"),
+    path("customers/", customer_views.customer_search, name="customers"),
+    # External ids are the sender's: they may hold "/", spaces or any character, so the
+    # path converter (anything, "/" included). reverse() percent-encodes the id in links
+    # and the resolver receives it decoded.
+    path("customers/<path:external_id>/", customer_views.customer_detail, name="customer"),
 ]

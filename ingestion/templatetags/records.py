@@ -7,9 +7,13 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from ingestion.links import customer_path
+
 register = template.Library()
 
 EMPTY = mark_safe('<span class="muted">—</span>')
+# Fields naming a customer by their external id (events name them as the user).
+CUSTOMER_FIELDS = ("customer_external_id", "user_external_id")
 # Longer text is cut in the records table; the whole value is in the cell's title.
 CELL_CHARS = 40
 
@@ -46,6 +50,11 @@ def field_cell(record, field, full: bool = False):
     (``full``) everything is shown, JSON indented. One tag per cell rather than template
     branches: a page of 50 rows has up to 800 cells."""
     value = getattr(record, field.name)
+    if field.name in CUSTOMER_FIELDS and value:
+        # A customer id opens the customer's page (ingestion.views.customers).
+        return format_html('<a class="customer-link" href="{}"{}>{}</a>', customer_path(value),
+                           format_html(' title="{}"', value) if not full and len(value) > CELL_CHARS else "",
+                           value if full else Truncator(value).chars(CELL_CHARS))
     if field.kind == "timestamp" and value is not None:
         local = timezone.localtime(value)
         return format_html('<time datetime="{}">{}</time>', local.isoformat(),

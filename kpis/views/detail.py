@@ -82,6 +82,8 @@ def _drilldown_context(request, kpi, latest, settings) -> dict:
                           "segment": SEGMENTS.get(query["segment"]) if query["segment"] else None,
                           "total": sum(bands.values()), "params": params.urlencode(),
                           "band_label": kpi.drilldown_band,
+                          # The cell (after the band) linked to the customer's page, if any.
+                          "customer_cell": rows.columns.index("Customer") + 1 if "Customer" in rows.columns else None,
                           "value_label": segment_labels(query["segment"], [query["value"]])[query["value"]]
                           if query["segment"] else ""}}
 

@@ -65,7 +65,7 @@ def test_a_team_lead_filters_conversations_by_channel(live_server, page, screens
     # The same words in order (the assertion normalises whitespace as split() did).
     expect(rows.nth(1).locator(".extra-cell dl")).to_have_text("sla gold priority high", use_inner_text=True)
 
-    rows.first.get_by_role("link").click()
+    rows.first.locator("th").get_by_role("link").click()  # the row's id (its customer id links too)
     page.get_by_role("heading", name="T-10462").wait_for()
     screenshot("data-browser-row")
     page.get_by_role("link", name="‹ Back to the records").click()

@@ -109,6 +109,7 @@ _ARGUMENTS = {
     "ingestion:sample": lambda rows: {"key": "customers"},
     "ingestion:records": lambda rows: {"key": "customers"},
     "ingestion:record": lambda rows: {"key": "customers", "pk": rows.customer.pk},
+    "ingestion:customer": lambda rows: {"external_id": rows.customer.external_id},
     "surveys:edit": lambda rows: {"pk": rows.survey.pk},
     "surveys:preview": lambda rows: {"pk": rows.survey.pk},
     "surveys:duplicate": lambda rows: {"pk": rows.survey.pk},
