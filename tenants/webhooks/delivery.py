@@ -94,6 +94,21 @@ def _host(url: str) -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
+def redirect_refusal(*, source: str, target: str, followed: int) -> str:
+    """Why a redirect from ``source`` to ``target`` (after ``followed`` others) is not
+    followed, or "": only to the same scheme (never https → http, file:, ftp:…), and at
+    most MAX_REDIRECTS of them."""
+    source_scheme, target_scheme = urlsplit(source).scheme.lower(), urlsplit(target).scheme.lower()
+    if target_scheme != source_scheme:
+        return (f"Redirect refused: {source_scheme} → {target_scheme or '(no scheme)'} ({url_display(target)[:200]}); "
+                f"only {source_scheme}:// to {source_scheme}:// redirects are followed.")
+    if not urlsplit(target).hostname:
+        return f"Redirect refused: {url_display(target)[:200]} has no host."
+    if followed >= MAX_REDIRECTS:
+        return f"Redirect refused: more than {MAX_REDIRECTS} redirects."
+    return ""
+
+
 def _post(delivery: WebhookDelivery) -> Outcome:
     body = event_body(delivery.payload)
     url = delivery.endpoint.url
@@ -124,14 +139,9 @@ def _post(delivery: WebhookDelivery) -> Outcome:
             if response.status_code not in _REDIRECTS or not location:
                 return Outcome(code=response.status_code, excerpt=excerpt)
         target = urljoin(url, location)
-        source_scheme, target_scheme = urlsplit(url).scheme, urlsplit(target).scheme.lower()
-        if target_scheme != source_scheme:
-            return Outcome(code=response.status_code, excerpt=excerpt,
-                           error=f"Redirect refused: {source_scheme} → {target_scheme or '(none)'} "
-                                 f"({url_display(target)[:200]}); only {source_scheme}:// redirects are followed.")
-        if hop == MAX_REDIRECTS:
-            return Outcome(code=response.status_code, excerpt=excerpt,
-                           error=f"Redirect refused: more than {MAX_REDIRECTS} redirects.")
+        refusal = redirect_refusal(source=url, target=target, followed=hop)
+        if refusal:
+            return Outcome(code=response.status_code, excerpt=excerpt, error=refusal)
         url = target
     raise AssertionError("unreachable: the loop returns")
 

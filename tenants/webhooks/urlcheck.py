@@ -20,11 +20,11 @@ def webhook_url_clean(value: str) -> str:
         raise ValidationError("Enter the URL Pulse should POST events to.")
     if len(url) > URL_MAX_LENGTH:
         raise ValidationError(f"Webhook URL is too long ({len(url)} characters; at most {URL_MAX_LENGTH}).")
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        raise ValidationError("Webhook URL cannot contain spaces or control characters.")
     scheme = url.partition(":")[0].lower()
     if scheme not in SCHEMES or not url[len(scheme):].startswith("://"):
         raise ValidationError("Webhook URL must start with http:// or https://.")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValidationError("Webhook URL cannot contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
