@@ -1,8 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tenants.webhooks.models import SUBSCRIBABLE, URL_MAX_LENGTH
-from tenants.webhooks.urlcheck import webhook_url_clean
+from tenants.webhooks.models import SUBSCRIBABLE
+from tenants.webhooks.urlcheck import URL_MAX_LENGTH, webhook_url_clean
 
 
 class WebhookEndpointForm(forms.Form):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-URL_MAX_LENGTH = 2000
+from tenants.webhooks.urlcheck import URL_MAX_LENGTH, url_display
 
 
 class EventType(models.TextChoices):
@@ -37,8 +37,6 @@ class WebhookEndpoint(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        from tenants.webhooks.urlcheck import url_display
-
         return url_display(self.url)
 
 

@@ -7,18 +7,48 @@ import json
 import uuid
 from datetime import UTC
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from tenants.tasking import enqueue
 from tenants.webhooks.models import SUBSCRIBABLE, EventType, WebhookDelivery, WebhookEndpoint
 from tenants.webhooks.signing import secret_generate
-from tenants.webhooks.urlcheck import webhook_url_clean
+from tenants.webhooks.urlcheck import url_display, webhook_url_clean
 
 DELIVER_TASK = "tenants.webhooks.tasks.webhook_deliver_task"
 _SUBSCRIBABLE = {value for value, _ in SUBSCRIBABLE}
+# The event types some active endpoint subscribes to, cached per workspace (the cache key
+# function prefixes the schema): every survey answer emits an event, and the benchmarked
+# answer path of a workspace without webhooks must not pay a query for it.
+_SUBSCRIBED_KEY = "webhooks:subscribed-events"
+_SUBSCRIBED_SQL = "SELECT DISTINCT unnest(events) FROM webhooks_webhookendpoint WHERE is_active"
+
+
+def _subscribed_events() -> set[str]:
+    events = cache.get(_SUBSCRIBED_KEY)
+    if events is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_SUBSCRIBED_SQL)
+            events = [row[0] for row in cursor.fetchall()]
+        cache.set(_SUBSCRIBED_KEY, events, timeout=3600)
+    return set(events)
+
+
+def _subscriptions_changed() -> None:
+    """Forget the cached subscriptions now (this transaction reads its own changes) and
+    again once it commits (a reader may have cached the old ones in between)."""
+    cache.delete(_SUBSCRIBED_KEY)
+    tenant = connection.tenant
+
+    def forget():
+        with tenant_context(tenant):
+            cache.delete(_SUBSCRIBED_KEY)
+
+    transaction.on_commit(forget)
 
 
 def _events_clean(events) -> list[str]:
@@ -41,16 +71,19 @@ def _url_clean(url: str) -> str:
 @transaction.atomic
 def webhook_endpoint_create(*, url: str, events: list[str], description: str = "", is_active: bool = True,
                             created_by=None) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.create(url=_url_clean(url), events=_events_clean(events),
-                                          description=(description or "").strip(), is_active=is_active,
-                                          secret=secret_generate(), created_by=created_by)
+    endpoint = WebhookEndpoint.objects.create(url=_url_clean(url), events=_events_clean(events),
+                                              description=(description or "").strip(), is_active=is_active,
+                                              secret=secret_generate(), created_by=created_by)
+    _subscriptions_changed()
+    return endpoint
 
 
 @transaction.atomic
 def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None, events: list[str] | None = None,
                             description: str | None = None, is_active: bool | None = None) -> WebhookEndpoint:
-    """Change the fields given (None: unchanged)."""
-    if url is not None:
+    """Change the fields given (None: unchanged). ``url`` as pages and the API show it
+    (credentials masked, ``https://…@host/``) also leaves the stored URL unchanged."""
+    if url is not None and url != url_display(endpoint.url):
         endpoint.url = _url_clean(url)
     if events is not None:
         endpoint.events = _events_clean(events)
@@ -59,6 +92,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None
     if is_active is not None:
         endpoint.is_active = is_active
     endpoint.save(update_fields=["url", "events", "description", "is_active"])
+    _subscriptions_changed()
     return endpoint
 
 
@@ -66,6 +100,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     # Its deliveries go with it (a queued task then finds no row and sends nothing).
     endpoint.delete()
+    _subscriptions_changed()
 
 
 @transaction.atomic
@@ -94,15 +129,17 @@ def _deliveries_create(endpoints, event_type: str, data: dict) -> list[WebhookDe
     return deliveries
 
 
-@transaction.atomic
 def webhook_event_emit(*, event_type: str, data: dict) -> list[WebhookDelivery]:
     """One delivery of the event per active endpoint subscribed to ``event_type``, all with
     the same event id; sent after the caller's transaction commits (nothing if it rolls
-    back). A workspace without endpoints pays one indexed query."""
+    back). Where nobody subscribes to it (the cached subscriptions say), nothing is read."""
     if event_type not in _SUBSCRIBABLE:
         raise ValueError(f"{event_type!r} is not an event endpoints subscribe to")
-    endpoints = WebhookEndpoint.objects.filter(is_active=True, events__contains=[event_type])
-    return _deliveries_create(list(endpoints), event_type, data)
+    if event_type not in _subscribed_events():
+        return []
+    with transaction.atomic():
+        endpoints = WebhookEndpoint.objects.filter(is_active=True, events__contains=[event_type])
+        return _deliveries_create(list(endpoints), event_type, data)
 
 
 @transaction.atomic

@@ -8,9 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 
-from tenants.webhooks.models import URL_MAX_LENGTH
-
 SCHEMES = ("http", "https")
+URL_MAX_LENGTH = 2000
 
 
 def webhook_url_clean(value: str) -> str:

@@ -10,6 +10,7 @@ from tenants.forms import action_report, form_apply
 from tenants.webhooks import selectors, services
 from tenants.webhooks.forms import WebhookEndpointForm
 from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tenants.webhooks.urlcheck import url_display
 
 LOG_PAGE_SIZE = 25
 
@@ -34,7 +35,9 @@ def endpoint_list(request):
 @team_lead_required
 def endpoint_detail(request, pk):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    initial = {"url": endpoint.url, "description": endpoint.description, "events": endpoint.events,
+    # A user and password in the URL are never shown, here neither: the field shows
+    # "https://…@host/" (sent back unchanged, the service keeps the stored URL).
+    initial = {"url": url_display(endpoint.url), "description": endpoint.description, "events": endpoint.events,
                "is_active": endpoint.is_active}
     form = WebhookEndpointForm(request.POST or None, initial=initial)
     action = lambda data: services.webhook_endpoint_update(endpoint=endpoint, **data)  # noqa: E731

@@ -25,3 +25,13 @@ def receiver():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The delivery ids whose task was sent (after commit), in order; nothing reaches a broker."""
+    from tenants.webhooks.tasks import webhook_deliver_task
+
+    ids = []
+    monkeypatch.setattr(webhook_deliver_task, "apply_async", lambda args=(), kwargs=None, **options: ids.append(args[0]))
+    return ids

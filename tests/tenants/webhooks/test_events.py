@@ -8,7 +8,7 @@ from django.utils import timezone
 from kpis.models import Alert, AlertRule
 from kpis.services.alerts import alert_rule_create, alerts_evaluate
 from surveys.services.answering import response_save
-from tenants.webhooks.models import WebhookDelivery
+from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenants.webhooks.services import webhook_event_emit
 from tests.kpis.test_alerts import KPI, TODAY
 from tests.surveys.factories import InvitationFactory, survey_make
@@ -19,16 +19,6 @@ from tests.tenants.webhooks.factories import WebhookEndpointFactory
 def _iso(moment) -> str:
     """A time as the payload carries it (DjangoJSONEncoder: ISO 8601, milliseconds, Z)."""
     return DjangoJSONEncoder().default(moment)
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """The delivery ids whose task was sent (after commit), in order."""
-    from tenants.webhooks.tasks import webhook_deliver_task
-
-    ids = []
-    monkeypatch.setattr(webhook_deliver_task, "apply_async", lambda args=(), kwargs=None, **options: ids.append(args[0]))
-    return ids
 
 
 def test_one_delivery_per_subscribed_active_endpoint_sent_after_commit(tenant, sent, django_capture_on_commit_callbacks):
@@ -157,3 +147,24 @@ def test_a_finished_import_emits_import_finished(workspace, sent, django_capture
         assert (failed.payload["data"]["status"], failed.payload["data"]["error"]) == (
             "failed", "The import stopped on an internal error.")
     assert sent == [failed.pk]
+
+
+def test_subscriptions_are_cached_and_forgotten_when_an_endpoint_changes(tenant, sent, django_assert_num_queries):
+    from tenants.webhooks.services import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
+
+    assert not WebhookEndpoint.objects.exists()  # (and the connection is on the workspace's schema)
+    with django_assert_num_queries(1):  # who subscribes to what: read once...
+        assert webhook_event_emit(event_type="alert.fired", data={}) == []
+    with django_assert_num_queries(0):  # ...then cached: a workspace without webhooks pays nothing
+        assert webhook_event_emit(event_type="alert.fired", data={}) == []
+    endpoint = webhook_endpoint_create(url="https://hooks.example.test/", events=["alert.fired"])
+    assert len(webhook_event_emit(event_type="alert.fired", data={})) == 1
+    assert webhook_event_emit(event_type="alert.cleared", data={}) == []
+    webhook_endpoint_update(endpoint=endpoint, events=["alert.cleared"])
+    assert (len(webhook_event_emit(event_type="alert.fired", data={})),
+            len(webhook_event_emit(event_type="alert.cleared", data={}))) == (0, 1)
+    webhook_endpoint_update(endpoint=endpoint, is_active=False)
+    assert webhook_event_emit(event_type="alert.cleared", data={}) == []
+    webhook_endpoint_update(endpoint=endpoint, is_active=True)
+    webhook_endpoint_delete(endpoint=endpoint)
+    assert webhook_event_emit(event_type="alert.cleared", data={}) == []
