@@ -18,9 +18,12 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from tenants.tasking import enqueue
 from tenants.webhooks.models import WebhookDelivery
+from tenants.webhooks.services import DELIVER_TASK
 from tenants.webhooks.signing import event_body, webhook_signature
 from tenants.webhooks.urlcheck import url_display
 
@@ -170,3 +173,20 @@ def webhook_delivery_attempt(*, delivery_id: int) -> float | None:
     if delivery is None:
         return None
     return _record(delivery, _post(delivery))
+
+
+def webhook_deliveries_resume(*, overdue_after: timedelta = timedelta(minutes=5)) -> int:
+    """Re-queue the deliveries nobody will send otherwise (beat runs it every five
+    minutes): due longer than ``overdue_after`` ago and not claimed (their task message
+    was lost), or claimed by a worker that died mid-attempt (claim older than any attempt
+    takes). A re-queued one that is in fact still queued is harmless: the claim sends each
+    attempt once. Returns how many were re-queued."""
+    now = timezone.now()
+    lost = (WebhookDelivery.objects.filter(status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING])
+            .filter(Q(claimed_at__isnull=True, next_attempt_at__lt=now - overdue_after)
+                    | Q(claimed_at__lt=now - _stale_after())))
+    ids = list(lost.values_list("pk", flat=True))
+    with transaction.atomic():
+        for delivery_id in ids:
+            enqueue(DELIVER_TASK, delivery_id)
+    return len(ids)

@@ -68,8 +68,13 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The delivery log: one endpoint's deliveries, latest first.
-        indexes = [models.Index(fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_log")]
+        indexes = [
+            # The delivery log: one endpoint's deliveries, latest first.
+            models.Index(fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_log"),
+            # The resume job: the few deliveries still to send, by due time.
+            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due",
+                         condition=models.Q(status__in=["pending", "retrying"])),
+        ]
 
     @property
     def payload_pretty(self) -> str:

@@ -121,8 +121,10 @@ def _envelope(event_type: str, data: dict) -> dict:
 
 def _deliveries_create(endpoints, event_type: str, data: dict) -> list[WebhookDelivery]:
     payload = _envelope(event_type, data)
+    # Due now: a delivery still to send always has its due time (the resume job's query).
     deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, event_id=payload["id"], event_type=event_type, payload=payload)
+        WebhookDelivery(endpoint=endpoint, event_id=payload["id"], event_type=event_type, payload=payload,
+                        next_attempt_at=timezone.now())
         for endpoint in endpoints)
     for delivery in deliveries:
         enqueue(DELIVER_TASK, delivery.pk)
@@ -159,7 +161,7 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     id), a fresh round of attempts. The status check is in the UPDATE itself, so two
     clicks on Redeliver queue it once."""
     changed = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.FAILED).update(
-        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None)
+        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None)
     if not changed:
         raise ValidationError("Only a failed delivery can be redelivered; this one is "
                               f"{WebhookDelivery.objects.get(pk=delivery.pk).get_status_display().lower()}.")
