@@ -20,7 +20,7 @@ EVENTS_DESCRIPTION = (
     "Every event is POSTed as `{\"id\": uuid, \"type\": ..., \"created_at\": ISO 8601 UTC, \"workspace\": slug, "
     "\"data\": {...}}` with the headers `Pulse-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" "
     "keyed with the endpoint's secret>`, `Pulse-Event-Id`, `Pulse-Event-Type`. `data` of `alert.fired` / "
-    "`alert.cleared`: alert_id, rule_id, rule_kind, kpi, kpi_label, unit, period_kind, period_start, segment_kind, "
+    "`alert.cleared`: alert_id, rule_id, rule_kind, rule_direction (anomaly rules: both, above or below), kpi, kpi_label, unit, period_kind, period_start, segment_kind, "
     "segment, value, expected_low, expected_high, message, times_fired, fired_at, cleared_at, link. "
     "`survey.response.created`: response_id, survey {id, name, kind}, score, score_kind, nps_category, "
     "csat_satisfied, comment, channel, agent, customer {external_id, email}, invitation_id, answered_at, link. "

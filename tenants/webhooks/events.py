@@ -26,7 +26,8 @@ def webhook_alerts_emit(*, fired: list[int], cleared: list[int]) -> None:
     for alert in alerts:
         rule = alert.rule
         kpi = KPIS.get(rule.kpi)
-        data = {"alert_id": alert.pk, "rule_id": rule.pk, "rule_kind": rule.kind, "kpi": rule.kpi,
+        data = {"alert_id": alert.pk, "rule_id": rule.pk, "rule_kind": rule.kind,
+                "rule_direction": rule.direction, "kpi": rule.kpi,
                 "kpi_label": kpi.label if kpi else rule.kpi, "unit": kpi.unit if kpi else "",
                 "period_kind": rule.period_kind, "period_start": alert.period_start,
                 "segment_kind": rule.segment_kind, "segment": alert.segment, "value": alert.value,

@@ -68,7 +68,7 @@ def test_alerts_evaluate_emits_fired_then_cleared_exactly_once_each(history, sen
         [fired] = WebhookDelivery.objects.all()
         assert fired.event_type == "alert.fired" and fired.endpoint_id == endpoint.pk
         assert fired.payload["data"] == {
-            "alert_id": alert.pk, "rule_id": rule.pk, "rule_kind": "threshold", "kpi": KPI,
+            "alert_id": alert.pk, "rule_id": rule.pk, "rule_kind": "threshold", "rule_direction": "both", "kpi": KPI,
             "kpi_label": "Conversation abandonment", "unit": "%", "period_kind": "day", "period_start": "2026-03-29",
             "segment_kind": "", "segment": "", "value": 16.0, "expected_low": None, "expected_high": 15.0,
             "message": "Conversation abandonment is 16 %, outside its bound (≤ 15).", "times_fired": 1,
