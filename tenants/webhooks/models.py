@@ -71,9 +71,10 @@ class WebhookDelivery(models.Model):
         indexes = [
             # The delivery log: one endpoint's deliveries, latest first.
             models.Index(fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_log"),
-            # The resume job: the few deliveries still to send, by due time.
-            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due",
-                         condition=models.Q(status__in=["pending", "retrying"])),
+            # The resume job: the deliveries still to send, by due time. Not a partial index:
+            # PostgreSQL prints an IN (...) predicate back differently from how it reads it,
+            # and workspace schemas are cloned from those definitions (tenants/schema_clone.py).
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
         ]
 
     @property
