@@ -48,6 +48,9 @@ app.conf.beat_schedule = {
                               "args": ("surveys.invitations_expire",)},
     "surveys-csat-trigger": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
                              "args": ("surveys.csat_trigger_scan",)},
+    # Webhook deliveries whose task message was lost or whose worker died mid-attempt.
+    "webhooks-resume": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
+                        "args": ("webhooks.deliveries_resume",)},
     # Re-queue imports whose worker died (running, lock free) or whose message was lost.
     "resume-interrupted-imports": {
         "task": "tenants.fan_out",

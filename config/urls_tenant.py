@@ -13,6 +13,7 @@ from kpis.api.series import KpiDetailView, KpiListView, RecomputeDetailView, Rec
 from surveys.api.authoring import SurveyDetailView, SurveyListView
 from surveys.api.invitations import SurveyInvitationsView
 from tenants import api, views
+from tenants.webhooks.api import WebhookDeliveriesView, WebhookDetailView, WebhookListView, WebhookTestView
 
 api_v1 = [
     path("workspace", api.WorkspaceView.as_view(), name="workspace"),
@@ -33,6 +34,10 @@ api_v1 = [
     path("surveys", SurveyListView.as_view(), name="surveys"),
     path("surveys/<int:pk>", SurveyDetailView.as_view(), name="survey"),
     path("surveys/<int:pk>/invitations", SurveyInvitationsView.as_view(), name="survey-invitations"),
+    path("webhooks", WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>", WebhookDetailView.as_view(), name="webhook"),
+    path("webhooks/<int:pk>/deliveries", WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
+    path("webhooks/<int:pk>/test", WebhookTestView.as_view(), name="webhook-test"),
     # The API's description is not secret: readable before a key is created.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
 ]
@@ -43,6 +48,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),
     path("", include("tenants.workspace.urls")),
+    path("", include("tenants.webhooks.urls")),
     path("", include("ingestion.urls")),
     path("", include("surveys.urls")),
     path("api/v1/", include((api_v1, "api"))),

@@ -51,6 +51,7 @@ TENANT_APPS = [
     "ingestion",
     "kpis",
     "surveys",
+    "tenants.webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -282,6 +283,13 @@ SPECTACULAR_SETTINGS = {
         "AlertDirectionEnum": "kpis.models.AlertRule.Direction",
     },
 }
+
+# Outgoing webhooks (tenants/webhooks): timeouts of each POST (connect, read; seconds),
+# attempts in all, and the waits between attempts (the last one repeats).
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=7)
+WEBHOOK_RETRY_DELAYS = [float(s) for s in env.list("WEBHOOK_RETRY_DELAYS", default=["30", "120", "600", "3600", "21600", "86400"])]
 
 LOGGING = {
     "version": 1,

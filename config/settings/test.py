@@ -42,3 +42,9 @@ WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "test-media"))  # noqa: F405
 # Small chunks, so tests exercise chunking, checkpoints and resumption on small files.
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
+# Webhook attempts in tests (the worker process reads these too): short timeouts, tiny
+# waits, three attempts, so a receiver that never answers fails in a few seconds.
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=1.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=1.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=3)
+WEBHOOK_RETRY_DELAYS = [0.2, 0.4]

@@ -18,6 +18,7 @@ from ingestion.models import ImportJob, ImportRejection
 from ingestion.services.records import UpsertResult, records_upsert_lines_overlapped, records_written_announce
 from ingestion.uploads import record_errors, upload_data_offset, upload_format, upload_open
 from tenants.inputs import storable
+from tenants.webhooks.events import webhook_import_finished
 
 
 # Rows per committed chunk: the unit of progress and of resumption.
@@ -173,6 +174,7 @@ def _import_finish(job: ImportJob, *, skipped: int = 0) -> ImportJob:
     job.refresh_from_db()
     if job.created_rows or job.updated_rows:
         records_written_announce(dataset_key=job.dataset)
+    webhook_import_finished(job=job)
     return job
 
 
@@ -180,6 +182,7 @@ def job_fail(job: ImportJob, message: str) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.FAILED, error=message, finished_at=timezone.now())
     job.refresh_from_db()
+    webhook_import_finished(job=job)
     return job
 
 

@@ -19,6 +19,7 @@ from kpis.registry import KPIS
 from kpis.selectors.values import kpi_status, kpi_uncertainty, snapshot_figures
 from tenants.mail import MailCategory, mail_categorise
 from tenants.tasking import enqueue
+from tenants.webhooks.events import webhook_alerts_emit
 
 # One evaluation at a time per workspace (the key is per schema: advisory locks are per
 # database), so two recomputes finishing together cannot fire one alert twice.
@@ -129,6 +130,7 @@ def alerts_evaluate(*, today: date | None = None) -> dict[str, list[int]]:
                 cleared.append(alert.pk)
     for alert_id in fired:
         enqueue(NOTIFY_TASK, alert_id)
+    webhook_alerts_emit(fired=fired, cleared=cleared)
     return {"fired": fired, "cleared": cleared}
 
 

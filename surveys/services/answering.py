@@ -32,6 +32,7 @@ from surveys.models import FOLLOW_UP_BANDS, SCORE_BANDS, Answer, Invitation, Inv
 from surveys.selectors.answering import SCORE_KINDS, survey_questions, survey_score_question
 from surveys.services.answer_values import AnswerValue, answers_clean, answers_missing, is_blank
 from surveys.services.kpi_days import SURVEY_INVITATIONS, SURVEY_RESPONSES
+from tenants.webhooks.events import webhook_response_created
 
 CHANNEL_MAX_CHARS = Response._meta.get_field("channel").max_length
 AGENT_MAX_CHARS = Response._meta.get_field("agent").max_length
@@ -257,10 +258,12 @@ def _saved(state: dict, *, survey, invitation, now) -> Response:
         invitation.responded_at = now
         if invitation.status != InvitationStatus.UNSUBSCRIBED:
             invitation.status = InvitationStatus.RESPONDED
-    return Response(id=state["id"], survey=survey, invitation=invitation, responded_at=state["responded_at"],
-                    updated_at=now, score=state["score"], score_kind=state["score_kind"], comment=state["comment"],
-                    followup=state["followup"], channel=state["channel"], agent=state["agent"],
-                    review=state["review"])
+    response = Response(id=state["id"], survey=survey, invitation=invitation, responded_at=state["responded_at"],
+                        updated_at=now, score=state["score"], score_kind=state["score_kind"], comment=state["comment"],
+                        followup=state["followup"], channel=state["channel"], agent=state["agent"],
+                        review=state["review"])
+    webhook_response_created(response=response)
+    return response
 
 
 def _denormalised(final: dict, score_question, comment_question) -> tuple[int | None, str, str]:

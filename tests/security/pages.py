@@ -7,7 +7,7 @@
 
 Path arguments are filled with real rows made in ``workspace`` (a survey, a campaign, an
 invitation, an Outbox email, a response, an import, a recompute, a record, a team
-invitation, an API key, a holiday, a survey logo, a password-reset link). A route with an
+invitation, an API key, a holiday, a webhook endpoint and delivery, a survey logo, a password-reset link). A route with an
 argument this module cannot fill raises ``RouteNotFilled``: add a line to ``_ARGUMENTS``
 (or, with a reason, to ``SKIPPED``) when adding such a route.
 
@@ -141,6 +141,14 @@ _ARGUMENTS = {
     "api:survey-invitations": lambda rows: {"pk": rows.survey.pk},
     "api:alert-rule": lambda rows: {"pk": rows.alert.rule_id},
     "api:alert-acknowledge": lambda rows: {"pk": rows.alert.pk},
+    "webhooks:detail": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
+    "webhooks:delete": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
+    "webhooks:rotate": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
+    "webhooks:test": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
+    "webhooks:redeliver": lambda rows: {"pk": rows.webhook_delivery.endpoint_id, "delivery_pk": rows.webhook_delivery.pk},
+    "api:webhook": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
+    "api:webhook-deliveries": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
+    "api:webhook-test": lambda rows: {"pk": rows.webhook_delivery.endpoint_id},
 }
 
 
@@ -163,6 +171,7 @@ class _Rows:
     reset_uid: str
     reset_token: str
     alert: object
+    webhook_delivery: object  # a failed delivery, of an endpoint
     kpi_key: str = "nps"
 
 
@@ -175,6 +184,7 @@ def _rows(workspace) -> _Rows:
     from surveys.selectors.authoring import survey_logo_name
     from tenants.accounts.selectors import invitation_token
     from tenants.accounts.services import api_key_create, invitation_create
+    from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
     from tenants.workspace.models import Holiday
 
     with tenant_context(workspace):
@@ -204,6 +214,11 @@ def _rows(workspace) -> _Rows:
                 rule=AlertRule.objects.create(kpi="csat", kind="threshold", low=80.0, created_by=lead),
                 period_start=date(2026, 3, 1), value=70.0, expected_low=80.0, message="CSAT is 70 %, outside its bound (≥ 80).",
                 fired_at=timezone.now()),
+            webhook_delivery=WebhookDelivery.objects.create(
+                endpoint=WebhookEndpoint.objects.create(url="https://hooks.example.test/in", events=["alert.fired"],
+                                                        secret="whsec_pages"),
+                event_type="alert.fired", payload={"id": "e", "type": "alert.fired", "data": {}}, status="failed",
+                attempts=7, response_code=500, error="HTTP 500: not a 2xx answer."),
         )
     connection.set_schema_to_public()
     return rows

@@ -13,6 +13,7 @@ from kpis.models import AlertRule
 from tenants.inputs import GuardedJSONParser, json_too_deep
 from tests.helpers import api_key_client
 from tests.security.helpers import api_operations, api_path, stored_fingerprint
+from tenants.webhooks.models import WebhookEndpoint
 from tests.surveys.factories import survey_make
 
 DEEP = ("[" * 50_000 + "]" * 50_000, '{"a":' * 50_000 + "1" + "}" * 50_000, '{"rows": ' + "[" * 40 + "]" * 40 + "}")
@@ -24,8 +25,11 @@ def api(workspace):
     with tenant_context(workspace):
         survey = survey_make("nps", name="Loop")
         rule = AlertRule.objects.get()  # the social spike rule every workspace has
+        webhook = WebhookEndpoint.objects.create(url="https://hooks.example.test/in", events=["alert.fired"],
+                                                 secret="whsec_loop")
     connection.set_schema_to_public()
-    operations = [(method, api_path(template, {"surveys": survey.pk, "dataset": "conversations", "alert-rules": rule.pk}))
+    ids = {"surveys": survey.pk, "dataset": "conversations", "alert-rules": rule.pk, "webhooks": webhook.pk}
+    operations = [(method, api_path(template, ids))
                   for method, template, operation in api_operations(client)
                   if "application/json" in operation.get("requestBody", {}).get("content", {})]
     # Every kind of JSON endpoint is here: the test would pass vacuously otherwise.

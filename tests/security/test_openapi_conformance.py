@@ -42,6 +42,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 VALID_BODIES = {
     "POST /api/v1/imports": {"dataset": "conversations", "mode": "valid_rows",
                              "file": b"external_id,channel,created_at\r\nc-1,email,2026-03-01T10:00:00Z\r\n"},
+    # Generated URLs are hardly ever http(s) with a host: one real endpoint too.
+    "POST /api/v1/webhooks": {"url": "https://hooks.example.test/in", "events": ["alert.fired"]},
 }
 
 
@@ -78,6 +80,7 @@ def api_world(workspace, settings, tmp_path):
     from surveys.models import Invitation
     from tenants.accounts.models import Role
     from tenants.accounts.services import api_key_create
+    from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
     from tests.factories import UserFactory
     from tests.ingestion.factories import ConversationFactory, CustomerFactory
     from tests.surveys.factories import AnswerFactory, InvitationFactory, ResponseFactory, survey_make
@@ -106,10 +109,14 @@ def api_world(workspace, settings, tmp_path):
         alert = Alert.objects.create(rule=rule, period_start=date(2026, 3, 1), value=70.0, expected_low=80.0,
                                      message="CSAT is 70 %, outside its bound (≥ 80).", fired_at=now)
         key = api_key_create(name="schemathesis", role=Role.TEAM_LEAD).raw
+        webhook = WebhookEndpoint.objects.create(url="https://hooks.example.test/in", events=["alert.fired"],
+                                                 secret="whsec_schemathesis")
+        WebhookDelivery.objects.create(endpoint=webhook, event_type="alert.fired", status="failed", attempts=7,
+                                       payload={"id": "e", "type": "alert.fired", "data": {}}, response_code=500)
     connection.set_schema_to_public()
     return {"workspace": workspace, "key": key, "ids": {"survey": survey.pk, "import": str(job.pk),
                                                         "recompute": str(recompute.pk), "alert_rule": rule.pk,
-                                                        "alert": alert.pk}}
+                                                        "alert": alert.pk, "webhook": webhook.pk}}
 
 
 def _existing_id(path: str, ids: dict):
@@ -123,6 +130,8 @@ def _existing_id(path: str, ids: dict):
         return ids["alert_rule"]
     if path.startswith("/api/v1/alerts/{id}"):
         return ids["alert"]
+    if path.startswith("/api/v1/webhooks/{id}"):
+        return ids["webhook"]
     return None
 
 
