@@ -160,9 +160,9 @@ class AlertRuleForm(forms.Form):
                          help_text="Usual range: the mean of the previous periods ± this many standard deviations.")
     history = forms.IntegerField(label="Previous periods", initial=28, min_value=ANOMALY_MIN_HISTORY, max_value=366,
                                  help_text="How many finished periods make the usual range.")
-    direction = forms.ChoiceField(label="Alert when it leaves it", initial="both", required=False, choices=[
+    direction = forms.ChoiceField(label="Leaving the usual range", initial="both", required=False, choices=[
         ("both", "Above or below"), ("above", "Above only (spikes)"), ("below", "Below only (drops)")])
-    min_history = forms.IntegerField(label="Judge after", initial=ANOMALY_MIN_HISTORY, min_value=ANOMALY_MIN_HISTORY,
+    min_history = forms.IntegerField(label="Judge after (periods)", initial=ANOMALY_MIN_HISTORY, min_value=ANOMALY_MIN_HISTORY,
                                      max_value=366, required=False, help_text="Finished periods with data needed before "
                                      "the usual range is trusted (quiet periods of a count are data: 0).")
 
