@@ -31,6 +31,7 @@ ERROR_ANSWERS = {
     "401": "No API key, or a malformed or revoked one, or a key of another workspace",
     "403": "The key's role is below the one this operation needs",
     "404": "No such object in this workspace (or a page past the last)",
+    "406": "An Accept header naming no media type this operation answers in",
     "415": "A body in a Content-Type this operation does not read",
 }
 
@@ -42,6 +43,8 @@ class PulseAutoSchema(AutoSchema):
     - 400 on every operation: besides its own validation, any request whose path, query or
       body holds text PostgreSQL cannot store is refused before the view (tenants/inputs.py);
     - 404 where the path names an object, or the list is paginated (a page past the last);
+    - 406 on every operation: DRF refuses an Accept header that names none of its renderers
+      (``Accept: text/csv`` on a JSON-only operation, or a malformed one);
     - 415 where it reads a body (DRF refuses other content types).
 
     Statuses a view declares itself (409 of a locked survey, say) are kept as declared. Integer
@@ -66,7 +69,7 @@ class PulseAutoSchema(AutoSchema):
         page_parameter = paginator.page_query_param if paginator else None
         paginated = any(p["in"] == "query" and p["name"] == page_parameter for p in parameters)
         has_body = "requestBody" in operation
-        statuses = ["400"]
+        statuses = ["400", "406"]
         if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
             statuses += ["401", "403"]
         if paginated or any(p["in"] == "path" for p in parameters):

@@ -78,7 +78,8 @@ def test_every_operation_declares_its_error_answers(spec):
         names_an_object = any(p["in"] == "path" for p in parameters)
         paginated = any(p["in"] == "query" and p["name"] == "page" for p in parameters)
         # 400 everywhere: tenants.inputs refuses a NUL byte in any query, even an unknown one.
-        expected = {"400", "401", "403"} | ({"404"} if names_an_object or paginated else set())
+        # 406 everywhere: DRF refuses an Accept header none of the renderers answers.
+        expected = {"400", "401", "403", "406"} | ({"404"} if names_an_object or paginated else set())
         responses = operation["responses"]
         assert expected <= set(responses), (label, sorted(responses))
         for status in expected:
@@ -113,6 +114,7 @@ def test_error_answers_have_the_declared_shape(spec, workspace):
         403: api_key_client(workspace, role="viewer").get("/api/v1/members"),
         404: api_key_client(workspace).get("/api/v1/surveys/999999"),
         400: api_key_client(workspace).get("/api/v1/kpis/nps", {"segment": "planet"}),
+        406: api_key_client(workspace).get("/api/v1/kpis/nps", HTTP_ACCEPT="text/csv"),
     }
     for status, response in answers.items():
         assert response.status_code == status, response.content
@@ -121,3 +123,5 @@ def test_error_answers_have_the_declared_shape(spec, workspace):
         assert isinstance(body["detail"], str)
     assert answers[401]["WWW-Authenticate"] == 'Bearer realm="api"'
     assert isinstance(answers[400].json()["errors"], dict)
+    assert answers[406].json() == {"detail": "Could not satisfy the request Accept header."}
+    assert answers[406]["Content-Type"] == "application/json"
