@@ -14,7 +14,8 @@ from ingestion.models import ImportJob
 from ingestion.responses import rejected_rows_response
 from ingestion.selectors.imports import import_list
 from ingestion.services.imports import import_create
-from tenants.accounts.models import Role, User
+from tenants.accounts.authentication import request_member
+from tenants.accounts.models import Role
 from tenants.pagination import PageNumberPagination
 
 
@@ -81,8 +82,7 @@ class ImportListView(APIView):
         data = serializer.validated_data
         try:
             # An API key is not a user: its imports have no author (their source says api).
-            user = request.user if isinstance(request.user, User) else None
-            job = import_create(dataset=DATASETS[data["dataset"]], upload=data["file"], user=user,
+            job = import_create(dataset=DATASETS[data["dataset"]], upload=data["file"], user=request_member(request),
                                 mode=data["mode"], source="api", start=True)
         except ImportFileError as exc:
             raise ValidationError({"file": [str(exc)]}) from None

@@ -17,7 +17,8 @@ from kpis.periods import KINDS
 from kpis.registry import KPIS
 from kpis.selectors.alerts import alert_rules_query, alerts_query
 from kpis.services.alerts import alert_acknowledge, alert_rule_create, alert_rule_delete, alert_rule_mute
-from tenants.accounts.models import Role, User
+from tenants.accounts.authentication import request_member
+from tenants.accounts.models import Role
 from tenants.pagination import PageNumberPagination
 
 SEGMENT_KINDS = sorted({segment for kpi in KPIS.values() for segment in kpi.segments})
@@ -109,11 +110,6 @@ def _rule(pk: int) -> AlertRule:
     return rule
 
 
-def _member(request) -> User | None:
-    """The signed-in member; None for an API key (it is no user)."""
-    return request.user if isinstance(request.user, User) else None
-
-
 class AlertRuleListView(APIView):
     """The workspace's alert rules, by KPI."""
 
@@ -131,7 +127,7 @@ class AlertRuleListView(APIView):
     def post(self, request):
         body = AlertRuleCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        rule = alert_rule_create(**body.validated_data, created_by=_member(request))
+        rule = alert_rule_create(**body.validated_data, created_by=request_member(request))
         return Response(AlertRuleSerializer(rule, context={"request": request}).data, status=201)
 
 
@@ -184,5 +180,5 @@ class AlertAcknowledgeView(APIView):
         alert = alerts_query().filter(pk=pk).first()
         if alert is None:
             raise NotFound("No alert with this id in this workspace.")
-        alert_acknowledge(alert=alert, user=_member(request))
+        alert_acknowledge(alert=alert, user=request_member(request))
         return Response(AlertSerializer(alerts_query().get(pk=pk)).data)

@@ -11,7 +11,8 @@ from surveys.selectors import authoring as selectors
 from surveys.catalog import TEMPLATES
 from surveys.models import QuestionKind, SurveyKind
 from surveys.services.authoring import LOCKED_MESSAGE, SurveyLocked, survey_create, survey_create_from_template, survey_update
-from tenants.accounts.models import Role, User
+from tenants.accounts.authentication import request_member
+from tenants.accounts.models import Role
 from tenants.openapi import ErrorSerializer
 from tenants.pagination import PageNumberPagination
 
@@ -124,11 +125,6 @@ class SurveyPatchSerializer(TextsMixin):
                                    help_text="The whole new list, in order (keys keep existing questions)")
 
 
-def _author(request) -> User | None:
-    """The signed-in member; None for an API key (it is no user)."""
-    return request.user if isinstance(request.user, User) else None
-
-
 def _survey_data(request, pk: int) -> dict:
     survey = selectors.survey_get(pk, counts=True)
     if survey is None:
@@ -169,12 +165,12 @@ class SurveyListView(APIView):
         texts = {name: data.pop(name) for name in ("intro", "thank_you", "email_subject", "email_intro") if name in data}
         if "template" in data:
             survey = survey_create_from_template(template=data["template"], name=data.get("name", ""),
-                                                 created_by=_author(request))
+                                                 created_by=request_member(request))
             if texts:
                 survey_update(survey=survey, **texts)
         else:
             survey = survey_create(kind=data["kind"], name=data.get("name", ""),
-                                   questions=[dict(q) for q in data["questions"]], created_by=_author(request), **texts)
+                                   questions=[dict(q) for q in data["questions"]], created_by=request_member(request), **texts)
         return Response(_survey_data(request, survey.pk), status=201)
 
 

@@ -9,7 +9,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants.accounts.models import Role, User
+from tenants.accounts.authentication import request_member
+from tenants.accounts.models import Role
 from tenants.inputs import GuardedJSONParser
 from tenants.pagination import PageNumberPagination
 from tenants.webhooks import selectors, services
@@ -96,10 +97,6 @@ def _endpoint(pk: int) -> WebhookEndpoint:
     return endpoint
 
 
-def _author(request) -> User | None:
-    return request.user if isinstance(request.user, User) else None  # an API key is no user
-
-
 class WebhookListView(APIView):
     minimum_role = Role.TEAM_LEAD
     parser_classes = [GuardedJSONParser]  # JSON bodies only (a list of events has no form spelling)
@@ -119,7 +116,7 @@ class WebhookListView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("rotate_secret", None)
-        endpoint = services.webhook_endpoint_create(created_by=_author(request), **data)
+        endpoint = services.webhook_endpoint_create(created_by=request_member(request), **data)
         return Response(EndpointSerializer(endpoint, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
