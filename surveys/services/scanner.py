@@ -43,6 +43,7 @@ from ingestion.touched import touched_days_record
 from surveys.models import Invitation, Response, SurveySettings
 from surveys.services.answering import FOLLOWUP_BANDS, invitations_mark_answered
 from surveys.services.kpi_days import SURVEY_RESPONSES
+from tenants.webhooks.events import webhook_response_created
 
 EARLY_HIT = "early_hit"
 BURST = "burst"
@@ -200,7 +201,8 @@ def responses_review(*, response_ids: list, decision: str, user, now: datetime |
     """A team lead's decision on held responses: ``accepted`` puts them in the KPIs,
     ``rejected`` keeps them out for good. The KPI days of the responses are marked
     touched, so the engine's next pass (or the recompute enqueued here) includes or drops
-    them. Returns how many responses changed."""
+    them; each response accepted sends the ``survey.response.created`` webhook it did not
+    send while held. Returns how many responses changed."""
     if decision not in (Response.Review.ACCEPTED, Response.Review.REJECTED):
         raise ValueError(f"unknown review decision {decision!r}")
     now = now or timezone.now()
@@ -216,6 +218,11 @@ def responses_review(*, response_ids: list, decision: str, user, now: datetime |
         # a rejected one never did (or no longer does).
         invitations_mark_answered(response_ids=ids, answered=decision == Response.Review.ACCEPTED)
         _followups_refresh(response_ids=ids, accepted=decision == Response.Review.ACCEPTED)
+        if decision == Response.Review.ACCEPTED:
+            # Held, nobody was told of it (a scanner's score is no customer's answer);
+            # accepted, it is one now: integrators hear of it as of any new answer.
+            for response in Response.objects.select_related("survey", "invitation").filter(pk__in=ids).order_by("pk"):
+                webhook_response_created(response=response)
         # The same signal an import sends: the KPI engine queues its touched-days
         # recompute after commit, so the team lead sees the change in seconds, not at the
         # next 5-minute pass.

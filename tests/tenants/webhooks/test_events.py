@@ -107,6 +107,32 @@ def test_a_detractors_response_emits_survey_response_created(tenant, sent, djang
     assert WebhookDelivery.objects.count() == 1
 
 
+def test_a_held_response_is_announced_when_accepted_and_only_then(tenant, sent, django_capture_on_commit_callbacks):
+    from surveys.services.scanner import responses_review
+    from tests.factories import UserFactory
+
+    WebhookEndpointFactory(events=["survey.response.created"])
+    survey = survey_make("nps")
+    invitation = InvitationFactory(survey=survey, email="eve@example.test", customer_external_id="cus-7")
+    with django_capture_on_commit_callbacks(execute=True):
+        held = response_save(survey=survey, invitation=invitation, answers={"q1": "2"},
+                             flag_reasons=["scanner_user_agent"])
+    assert (held.review, WebhookDelivery.objects.count(), sent) == ("pending", 0, [])  # a scanner's, by its look
+    lead = UserFactory(role="team_lead")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert responses_review(response_ids=[held.pk], decision="accepted", user=lead) == 1
+    [delivery] = WebhookDelivery.objects.all()
+    assert (delivery.event_type, sent) == ("survey.response.created", [delivery.pk])
+    data = delivery.payload["data"]
+    assert (data["response_id"], data["score"], data["nps_category"], data["customer"], data["invitation_id"]) == (
+        str(held.pk), 2, "detractor", {"external_id": "cus-7", "email": "eve@example.test"}, invitation.pk)
+    # Rejecting it later tells nobody; nor does deciding again what was decided.
+    with django_capture_on_commit_callbacks(execute=True):
+        responses_review(response_ids=[held.pk], decision="accepted", user=lead)
+        responses_review(response_ids=[held.pk], decision="rejected", user=lead)
+    assert WebhookDelivery.objects.count() == 1
+
+
 def test_a_csat_response_says_whether_the_customer_was_satisfied(tenant, sent, django_capture_on_commit_callbacks):
     WebhookEndpointFactory(events=["survey.response.created"])
     survey = survey_make("csat")
