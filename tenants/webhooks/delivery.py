@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenants.tasking import enqueue
-from tenants.webhooks.models import WebhookDelivery
+from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenants.webhooks.services import DELIVER_TASK
 from tenants.webhooks.signing import event_body, webhook_signature
 from tenants.webhooks.urlcheck import url_display
@@ -158,6 +158,11 @@ def _record(delivery: WebhookDelivery, outcome: Outcome) -> float | None:
         fields.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now, next_attempt_at=None, error="")
     elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
+    elif not WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).exists():
+        # Turned off while this attempt was under way (or a deliberate test or redelivery
+        # to an endpoint that is off): no retries to a place that wants nothing more.
+        fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None,
+                      error=f"{fields['error']} No retry: the endpoint is turned off.")
     else:
         delay = webhook_retry_delay(delivery.attempts)
         fields.update(status=WebhookDelivery.Status.RETRYING, next_attempt_at=now + timedelta(seconds=delay))

@@ -78,11 +78,17 @@ def webhook_endpoint_create(*, url: str, events: list[str], description: str = "
     return endpoint
 
 
+TURNED_OFF = "Not sent: the endpoint was turned off before this attempt."
+
+
 @transaction.atomic
 def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None, events: list[str] | None = None,
                             description: str | None = None, is_active: bool | None = None) -> WebhookEndpoint:
     """Change the fields given (None: unchanged). ``url`` as pages and the API show it
-    (credentials masked, ``https://…@host/``) also leaves the stored URL unchanged."""
+    (credentials masked, ``https://…@host/``) also leaves the stored URL unchanged.
+    Turning an endpoint off also settles what it still had queued as failed: off means the
+    integrator wants nothing more there (an attempt already under way finishes; a test
+    event or a redelivery asked for later is sent, being asked for)."""
     if url is not None and url != url_display(endpoint.url):
         endpoint.url = _url_clean(url)
     if events is not None:
@@ -92,6 +98,11 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None
     if is_active is not None:
         endpoint.is_active = is_active
     endpoint.save(update_fields=["url", "events", "description", "is_active"])
+    if is_active is False:
+        (WebhookDelivery.objects.filter(endpoint=endpoint, claimed_at__isnull=True,
+                                        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING])
+         .update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None,
+                 error=TURNED_OFF))
     _subscriptions_changed()
     return endpoint
 

@@ -30,3 +30,35 @@ def test_only_lost_and_abandoned_deliveries_are_requeued(tenant, sent, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_deliveries_resume() == 3
     assert sorted(sent) == sorted([lost, lost_retry, abandoned])
+
+
+def test_turning_an_endpoint_off_settles_its_queue_and_stops_its_retries(tenant, sent, receiver):
+    from tenants.webhooks.delivery import webhook_delivery_attempt
+    from tenants.webhooks.services import TURNED_OFF, webhook_endpoint_update
+
+    failing = receiver([500, 500])
+    endpoint = WebhookEndpointFactory(url=failing.url)
+    other = WebhookEndpointFactory()
+    now = timezone.now()
+
+    def delivery(target, status, claimed=False):
+        return WebhookDelivery.objects.create(endpoint=target, event_type="alert.fired", payload={"id": "e"},
+                                              status=status, next_attempt_at=now,
+                                              claimed_at=now if claimed else None).pk
+
+    queued, retrying, under_way = delivery(endpoint, "pending"), delivery(endpoint, "retrying"), delivery(endpoint, "pending", True)
+    done, elsewhere = delivery(endpoint, "succeeded"), delivery(other, "pending")
+    webhook_endpoint_update(endpoint=endpoint, is_active=False)
+
+    def state(pk):
+        row = WebhookDelivery.objects.get(pk=pk)
+        return row.status, row.next_attempt_at is None, row.error
+
+    assert state(queued) == state(retrying) == ("failed", True, TURNED_OFF)
+    assert state(done) == ("succeeded", False, "")
+    assert state(elsewhere) == state(under_way) == ("pending", False, "")
+    # The attempt that was under way fails: it is not retried.
+    WebhookDelivery.objects.filter(pk=under_way).update(claimed_at=None)
+    assert webhook_delivery_attempt(delivery_id=under_way) is None
+    assert state(under_way) == ("failed", True, "HTTP 500: not a 2xx answer. No retry: the endpoint is turned off.")
+    assert len(failing.requests) == 1
