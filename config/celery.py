@@ -48,6 +48,10 @@ app.conf.beat_schedule = {
                               "args": ("surveys.invitations_expire",)},
     "surveys-csat-trigger": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
                              "args": ("surveys.csat_trigger_scan",)},
+    # Digest emails: create and send the digests that are due (08:00 local, so within 15
+    # minutes of it); a cheap indexed check in workspaces with nothing due.
+    "kpis-digests-send-due": {"task": "tenants.fan_out", "schedule": crontab(minute="*/15"),
+                              "args": ("kpis.digests_send_due",)},
     # Webhook deliveries whose task message was lost or whose worker died mid-attempt.
     "webhooks-resume": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
                         "args": ("webhooks.deliveries_resume",)},
