@@ -44,7 +44,7 @@ def _card_texts(card: dict, noun: str) -> dict:
         significance = ""
     status = ""
     if card["status"]:
-        status = f"{'on' if card['status'] == 'on_target' else 'off'} target ({kpi_value(card['target'], unit)})"
+        status = f"{'on' if card['status'] == 'on_target' else 'off'} target (target {kpi_value(card['target'], unit)})"
     return {"value_text": value, "change_text": change, "significance_text": significance, "status_text": status,
             "trend_text": "better" if card["better"] is True else ("worse" if card["better"] is False else "")}
 

@@ -23,7 +23,8 @@ from tenants.accounts.decorators import member_required, team_lead_required
 @team_lead_required
 def digest_settings(request):
     settings = DigestSettings.load()
-    form = DigestSettingsForm(request.POST or None, choices=digest_kpi_choices(), chosen=digest_kpi_keys(settings=settings))
+    # An empty POST (every box unticked) is still a submission.
+    form = DigestSettingsForm(request.POST if request.method == "POST" else None, choices=digest_kpi_choices(), chosen=digest_kpi_keys(settings=settings))
     if request.method == "POST" and form.is_valid():
         saved = digest_settings_update(kpis=form.cleaned_data["ordered"])
         messages.success(request, f"Digest saved: {', '.join(KPIS[key].label for key in saved.kpis)}.")
@@ -47,7 +48,7 @@ def digest_preview(request):
 @member_required
 def account_digest(request):
     subscription = digest_subscription_of(request.user)
-    form = DigestSubscriptionForm(request.POST or None, choices=DigestFrequency.choices,
+    form = DigestSubscriptionForm(request.POST if request.method == "POST" else None, choices=DigestFrequency.choices,
                                   initial={"active": subscription.active, "frequency": subscription.frequency})
     if request.method == "POST" and form.is_valid():
         subscription = digest_subscription_update(user=request.user, active=form.cleaned_data["active"],
