@@ -74,3 +74,6 @@ def _resume_interrupted_work(sender, **kwargs):
     # And a sender run: it fails the invitations a killed sender left in "sending" (never
     # resent) and emails the rest of its batch.
     sender.app.send_task("tenants.fan_out", args=("surveys.invitations_send_due",))
+    # And the due digests: it queues again those the dead worker had reserved (pending) and
+    # leaves the one it was sending alone (never resent).
+    sender.app.send_task("tenants.fan_out", args=("kpis.digests_send_due",))

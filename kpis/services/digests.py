@@ -29,9 +29,6 @@ from tenants.tasking import enqueue
 SEND_TASK = "kpis.tasks.digest_send_task"
 PREVIEW_TASK = "kpis.tasks.digest_preview_send_task"
 MAX_ATTEMPTS = 5
-# A pending row older than this lost its task message (a broker flush, a worker that died
-# before taking it): queued again. The claim makes a duplicate message harmless.
-REQUEUE_AFTER = timedelta(minutes=10)
 # A row in "sending" this long belonged to a worker that died mid-send.
 SENDING_STALE_AFTER = timedelta(minutes=30)
 UNCERTAIN = ("Delivery uncertain: the worker stopped while handing this digest to the mail server. "
@@ -115,7 +112,9 @@ def digests_send_due(*, now: datetime | None = None) -> list[int]:
             with connection.cursor() as cursor:
                 cursor.execute(_CREATE_DUE.format(values=values), params)
                 created = [row[0] for row in cursor.fetchall()]
-        lost = list(DigestDelivery.objects.filter(status=DigestDelivery.Status.PENDING, created_at__lt=now - REQUEUE_AFTER)
+        # Pending for a while: its task message was lost (settings.DIGEST_REQUEUE_SECONDS).
+        requeue_before = now - timedelta(seconds=django_settings.DIGEST_REQUEUE_SECONDS)
+        lost = list(DigestDelivery.objects.filter(status=DigestDelivery.Status.PENDING, created_at__lt=requeue_before)
                     .values_list("id", flat=True))
         DigestDelivery.objects.filter(status=DigestDelivery.Status.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER).update(
             status=DigestDelivery.Status.FAILED, error=UNCERTAIN)

@@ -185,7 +185,8 @@ def _subscribe(workspace, user, frequency="weekly", since=SEND_49 - timedelta(da
         return digest_subscription_update(user=user, active=True, frequency=frequency, now=since)
 
 
-def test_due_digests_are_created_once_and_sent_once(digest_data, make_member, delivered, mailoutbox):
+def test_due_digests_are_created_once_and_sent_once(digest_data, make_member, delivered, mailoutbox, settings):
+    settings.DIGEST_REQUEUE_SECONDS = 600
     ann, bob, cid = make_member(Role.VIEWER, email="ann@acme.test"), make_member(Role.AGENT), make_member(Role.AGENT)
     _subscribe(digest_data, ann)
     _subscribe(digest_data, bob, since=SEND_49 + timedelta(minutes=1))  # opted in after the send time: next week
@@ -254,7 +255,8 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_never_resent(digest_data, m
     assert mailoutbox == []
 
 
-def test_a_pending_delivery_whose_message_was_lost_is_queued_again(digest_data, make_member):
+def test_a_pending_delivery_whose_message_was_lost_is_queued_again(digest_data, make_member, settings):
+    settings.DIGEST_REQUEUE_SECONDS = 600  # production's 10 minutes (tests: 1 s)
     _subscribe(digest_data, make_member(Role.VIEWER))
     with tenant_context(digest_data):
         [delivery_id] = digests_send_due(now=SEND_49)
