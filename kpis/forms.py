@@ -231,7 +231,15 @@ class DigestSettingsForm(forms.Form):
         if len(chosen) > DIGEST_MAX_CARDS:
             raise forms.ValidationError(f"Choose at most {DIGEST_MAX_CARDS} KPIs: a digest is read in a minute.")
         big = DIGEST_MAX_CARDS * 100
-        data["ordered"] = sorted(chosen, key=lambda key: (data.get(f"position_{key}") or big, self.order.index(key)))
+
+        def place(key):
+            # On a tie a position just typed wins over one kept from before: typing 1 puts
+            # a card first even though the former first card still says 1.
+            name = f"position_{key}"
+            kept = data.get(name) is not None and data.get(name) == self.fields[name].initial
+            return (data.get(name) or big, kept, self.order.index(key))
+
+        data["ordered"] = sorted(chosen, key=place)
         return data
 
 
