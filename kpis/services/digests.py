@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import smtplib
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings as django_settings
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -31,10 +33,10 @@ PREVIEW_TASK = "kpis.tasks.digest_preview_send_task"
 MAX_ATTEMPTS = 5
 # A row in "sending" this long belonged to a worker that died mid-send.
 SENDING_STALE_AFTER = timedelta(minutes=30)
-UNCERTAIN = ("Delivery uncertain: the worker stopped while handing this digest to the mail server. "
-             "Not resent, so nobody gets it twice.")
-# The mail server refused this message for good (5xx): retrying cannot help.
-PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
+UNCERTAIN = ("Delivery uncertain: the worker or the connection stopped while handing this digest to the mail "
+             "server. Not resent, so nobody gets it twice.")
+# The mail server answered "no" to this message (nothing delivered): 4xx temporary, 5xx not.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
 
 
 @transaction.atomic
@@ -125,50 +127,79 @@ def digests_send_due(*, now: datetime | None = None) -> list[int]:
 
 
 def _message_id(delivery: DigestDelivery) -> str:
-    domain = django_settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "pulse.local"
+    domain = parseaddr(django_settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or django_settings.PULSE_BASE_DOMAIN
     # Stable per delivery: a retried hand-over is recognisable downstream as the same email.
     return f"<digest.{connection.schema_name}.{delivery.pk}@{domain}>"
 
 
 def digest_send(*, delivery_id: int) -> bool:
-    """Send one delivery's digest, at most once: claim (pending → sending, committed),
-    send, mark sent. False when someone else claimed it or it is no longer pending. A
-    connection error puts it back to pending and re-raises, for the task's retry (after
-    MAX_ATTEMPTS it fails); a permanent refusal fails it."""
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = DigestDelivery.objects.filter(pk=delivery_id, status=DigestDelivery.Status.PENDING).update(
-            status=DigestDelivery.Status.SENDING, claimed_at=now)
-    if not claimed:
+    """Send one delivery's digest, at most once: build the email, claim the row (pending →
+    sending, committed on its own), send, mark sent. False when it is no longer pending
+    (sent, being sent, or left by a dead worker) or its member unsubscribed meanwhile. A
+    server it cannot reach, or one answering 4xx, puts it back to pending and re-raises, for
+    the task's retry (failed after MAX_ATTEMPTS); a 5xx fails it; a connection broken
+    mid-send fails it as uncertain, never resent."""
+    delivery = DigestDelivery.objects.select_related("subscription__user").filter(
+        pk=delivery_id, status=DigestDelivery.Status.PENDING).first()
+    if delivery is None:
         return False
-    delivery = DigestDelivery.objects.select_related("subscription__user").get(pk=delivery_id)
     subscription, user = delivery.subscription, delivery.subscription.user
     if not (subscription.active and user.is_active and subscription.frequency == delivery.frequency):
-        _finish(delivery, DigestDelivery.Status.FAILED, "Not sent: the member unsubscribed or left before it went out.")
+        DigestDelivery.objects.filter(pk=delivery.pk, status=DigestDelivery.Status.PENDING).update(
+            status=DigestDelivery.Status.FAILED, error="Not sent: the member unsubscribed or left before it went out.")
         return False
     kind = FREQUENCY_KINDS[delivery.frequency]
     period = Period(kind, delivery.period_start, period_end(kind, delivery.period_start))
+    # Built before the claim: an error while building leaves the row pending (queued again
+    # by the next due check), not "sending" as if it might have gone.
     message = digest_message(digest=digest_build(frequency=delivery.frequency, period=period), to_email=user.email,
                              to_name=user.full_name, unsubscribe_token=subscription.token,
                              message_id=_message_id(delivery))
+    with transaction.atomic():
+        claimed = DigestDelivery.objects.filter(pk=delivery.pk, status=DigestDelivery.Status.PENDING).update(
+            status=DigestDelivery.Status.SENDING, claimed_at=timezone.now())
+    if not claimed:
+        return False
+    backend = get_connection()
     try:
-        message.send()
-    except PERMANENT_ERRORS as error:
+        backend.open()
+    except OSError as error:
+        # The mail server is unreachable: nothing was sent, so the row goes back to
+        # pending and the task retries with backoff.
+        _release(delivery, error)
+        raise
+    try:
+        backend.send_messages([message])
+    except REFUSALS as error:
+        # The server answered "no": nothing was delivered. A 4xx is worth a retry, a 5xx not.
+        if _temporary(error):
+            _release(delivery, error)
+            raise
         _finish(delivery, DigestDelivery.Status.FAILED, f"Refused by the mail server: {error}"[:1000])
         return False
     except OSError as error:
-        # Unreachable, or the connection dropped: back to pending for the retry (a drop
-        # after the server took the data may then deliver it twice: the one case where
-        # "never twice" yields to "never lost", as for survey mail).
-        attempts = delivery.attempts + 1
-        status = DigestDelivery.Status.PENDING if attempts < MAX_ATTEMPTS else DigestDelivery.Status.FAILED
-        DigestDelivery.objects.filter(pk=delivery.pk, status=DigestDelivery.Status.SENDING).update(
-            status=status, attempts=attempts, error=f"{type(error).__name__}: {error}"[:1000])
-        if status == DigestDelivery.Status.FAILED:
-            return False
-        raise
+        # The connection broke while the message was being handed over: the server may
+        # have it. Not resent — a missing digest is better than two.
+        _finish(delivery, DigestDelivery.Status.FAILED, f"{UNCERTAIN} ({type(error).__name__}: {error})"[:1000])
+        return False
+    finally:
+        backend.close()
     _finish(delivery, DigestDelivery.Status.SENT, "")
     return True
+
+
+def _temporary(error: smtplib.SMTPException) -> bool:
+    codes = ([code for code, _ in error.recipients.values()] if isinstance(error, smtplib.SMTPRecipientsRefused)
+             else [getattr(error, "smtp_code", 500)])
+    return all(400 <= code < 500 for code in codes)
+
+
+def _release(delivery: DigestDelivery, error: Exception) -> None:
+    """Back to pending for the task's retry (failed after MAX_ATTEMPTS)."""
+    attempts = delivery.attempts + 1
+    status = DigestDelivery.Status.PENDING if attempts < MAX_ATTEMPTS else DigestDelivery.Status.FAILED
+    DigestDelivery.objects.filter(pk=delivery.pk, status=DigestDelivery.Status.SENDING).update(
+        status=status, attempts=attempts, error=f"{type(error).__name__}: {error}"[:1000])
 
 
 def _finish(delivery: DigestDelivery, status: str, error: str) -> None:

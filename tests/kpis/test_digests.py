@@ -6,6 +6,7 @@ The digest data: week 49 of 2026 (Mon Nov 30 – Sun Dec 6) against week 48 (Nov
 workspace time zone Europe/Paris."""
 import base64
 import re
+import smtplib
 import statistics
 import time
 from datetime import date, datetime, timedelta, timezone as dt_timezone
@@ -13,6 +14,7 @@ from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -406,3 +408,44 @@ def test_the_send_time_of_the_due_period_uses_the_workspace_zone(digest_data, ma
         digest_data.time_zone = "Europe/Paris"
         DigestDelivery.objects.all().delete()
         assert digests_send_due(now=utc(2026, 12, 6, 23, 30)) == []
+
+
+# --- mail server failures ------------------------------------------------------------------
+
+class _FailingBackend(BaseEmailBackend):
+    """A mail server that fails as ``failure`` says: raised by ``open`` (unreachable) or
+    by ``send_messages`` (a refusal, or a connection that breaks mid-send)."""
+
+    failure: tuple[str, Exception] | None = None
+
+    def open(self):
+        if self.failure and self.failure[0] == "open":
+            raise self.failure[1]
+
+    def send_messages(self, messages):
+        if self.failure and self.failure[0] == "send":
+            raise self.failure[1]
+        return len(messages)
+
+
+@pytest.mark.parametrize("failure, status, attempts, error, retried", [
+    (("open", ConnectionRefusedError(111, "Connection refused")), "pending", 1, "ConnectionRefusedError", True),
+    (("send", smtplib.SMTPRecipientsRefused({"a@x.test": (450, b"mailbox busy")})), "pending", 1, "SMTPRecipientsRefused", True),
+    (("send", smtplib.SMTPRecipientsRefused({"a@x.test": (550, b"no such user")})), "failed", 0, "Refused by the mail server", False),
+    (("send", smtplib.SMTPServerDisconnected("Connection unexpectedly closed")), "failed", 0, UNCERTAIN, False),
+])
+def test_mail_server_failures(digest_data, make_member, settings, monkeypatch, failure, status, attempts, error, retried):
+    settings.EMAIL_BACKEND = f"{__name__}._FailingBackend"
+    monkeypatch.setattr(_FailingBackend, "failure", failure)
+    _subscribe(digest_data, make_member(Role.VIEWER))
+    with tenant_context(digest_data):
+        [delivery_id] = digests_send_due(now=SEND_49)
+        if retried:
+            # Nothing reached anyone: back to pending, and the task's retry (autoretry_for OSError).
+            with pytest.raises(OSError):
+                digest_send(delivery_id=delivery_id)
+        else:
+            assert digest_send(delivery_id=delivery_id) is False
+        delivery = DigestDelivery.objects.get(pk=delivery_id)
+    assert (delivery.status, delivery.attempts) == (status, attempts)
+    assert delivery.error.startswith(error)
