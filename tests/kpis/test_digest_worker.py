@@ -71,7 +71,7 @@ def _run_due_check(workspace) -> None:
     connection.set_schema_to_public()
 
 
-def test_due_digests_go_once_to_each_subscriber(committed_workspace, celery_worker, smtp_server, tmp_path_factory):
+def test_due_digests_go_once_to_each_subscriber(committed_workspace, celery_worker, smtp_server):
     emails = [f"sub{i}@digestworker.test" for i in range(3)]
     workspace, period = _workspace_with_subscribers(committed_workspace, "digestworker", emails)
     _run_due_check(workspace)
@@ -99,7 +99,8 @@ def test_due_digests_go_once_to_each_subscriber(committed_workspace, celery_work
     assert "Customer satisfaction (CSAT): 80.0% (+40.0 pts vs 40.0%, better, n = 10, too few to judge)" in text
     assert kept == 3  # the Outbox keeps a copy of each
     # For the closing report: what a subscriber received.
-    out = Path(tmp_path_factory.getbasetemp()) / "digest-email.txt"
+    out = Path(__file__).resolve().parents[2] / "test-artifacts" / "digest-email.txt"  # git-ignored
+    out.parent.mkdir(exist_ok=True)
     out.write_text("".join(f"{name}: {value}\n" for name, value in message.items()) + "\n" + text)
     print(f"\ndigest email written to {out}")
 
