@@ -314,6 +314,9 @@ SURVEY_MIN_DWELL_SECONDS = env.float("SURVEY_MIN_DWELL_SECONDS", default=1.5)
 ACCOUNT_SIGN_IN_RATE = env("ACCOUNT_SIGN_IN_RATE", default="30/10m")
 ACCOUNT_SIGN_UP_RATE = env("ACCOUNT_SIGN_UP_RATE", default="10/h")
 ACCOUNT_PASSWORD_RESET_RATE = env("ACCOUNT_PASSWORD_RESET_RATE", default="10/h")
+# "Send me a preview now" of the digest settings page, per client address: each click
+# emails the team lead a digest with its charts drawn.
+DIGEST_PREVIEW_RATE = env("DIGEST_PREVIEW_RATE", default="5/10m")
 # Trusted reverse proxies in front of the app (each appends to X-Forwarded-For): the
 # client address of every rate limit is read that many entries from the right. 0: the
 # connection's address (no proxy). SURVEY_PUBLIC_PROXY_HOPS is its former name.

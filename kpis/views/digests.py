@@ -18,6 +18,7 @@ from kpis.selectors.digests import (digest_kpi_choices, digest_kpi_keys, digest_
 from kpis.services.digests import (digest_preview_request, digest_settings_update, digest_subscription_update,
                                    digest_unsubscribe as digest_unsubscribe_service)
 from tenants.accounts.decorators import member_required, team_lead_required
+from tenants.ratelimits import rate_limit
 
 
 @team_lead_required
@@ -37,6 +38,7 @@ def digest_settings(request):
 
 @require_POST
 @team_lead_required
+@rate_limit(group="kpis.digest_preview", rate_setting="DIGEST_PREVIEW_RATE", what="Digest previews")
 def digest_preview(request):
     frequency = request.POST.get("frequency", "")
     digest_preview_request(user=request.user, frequency=frequency if frequency in DigestFrequency.values else "")

@@ -343,6 +343,18 @@ def test_the_lead_page_lists_subscribers_and_sends_a_preview(digest_data, make_m
     assert kept.inline_images and all(f'src="cid:{cid}"' in kept.html for cid in kept.inline_images)
 
 
+
+def test_previews_are_rate_limited(digest_data, outbox_only, eager_tasks, settings):
+    settings.DIGEST_PREVIEW_RATE = "2/10m"
+    lead = host_client(digest_data, digest_data.lead)
+    with eager_tasks(execute=True):
+        answers = [lead.post("/settings/kpis/digest/preview/", {"frequency": "weekly"}) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [302, 302, 429]
+    assert "Digest previews" in answers[2].content.decode() and int(answers[2]["Retry-After"]) > 0
+    with tenant_context(digest_data):
+        assert OutboxEmail.objects.filter(category="digest").count() == 2  # the third sent nothing
+
+
 # --- unsubscribing -------------------------------------------------------------------------
 
 @pytest.fixture
