@@ -7,6 +7,7 @@ import json
 import time
 import zoneinfo
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -111,3 +112,11 @@ def test_a_rule_set_in_the_ui_alerts_once_on_the_page_by_email_and_by_webhook(
     assert deliveries == [("succeeded", 200)]
     page.goto(f"{base}/settings/webhooks/")
     print(f"rule and webhook set in the UI in {setup_seconds:.1f} s; alert.fired body: {request.body.decode()}")
+    # What was received, kept for the closing report (test-artifacts/ is git-ignored).
+    out = Path(__file__).resolve().parents[2] / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    text = email.get_body(preferencelist=("plain",)) if hasattr(email, "get_body") else None
+    body = (text or email).get_payload(decode=True).decode()
+    (out / "alert-email.txt").write_text("".join(f"{name}: {value}\n" for name, value in email.items()) + "\n" + body)
+    (out / "alert-webhook.txt").write_text("".join(f"{name}: {value}\n" for name, value in request.headers.items())
+                                           + "\n" + request.body.decode())
