@@ -1,0 +1,95 @@
+"""What the staffing calculator reads from the workspace's own conversations: per channel,
+arrivals per hour of the week, the average handle time and the callers' patience — two
+queries, aggregated in PostgreSQL (issue #13).
+
+- Arrivals: conversations created in the ``weeks`` whole local weeks before ``until`` (a
+  Monday), counted per (ISO weekday, local hour) and divided by ``weeks``: the mean arrivals
+  of each hour of the week. Hours of the week are 0 = Monday 00:00–01:00 … 167 = Sunday 23:00.
+  Test customers' conversations are left out, as in every KPI.
+- Handle time: resolved − first response of the answered conversations (the time an agent
+  is on it), the mean of those at or below the channel's 99th percentile (a value seen:
+  percentile_disc, so a small sample loses nothing), so a conversation
+  left open over a weekend does not double the figure.
+- Patience: the maximum-likelihood mean of an exponential patience from censored waits: an
+  abandoned conversation's wait (created → resolved, the moment it was closed as abandoned)
+  is a patience seen in full; an answered one's (created → first response) only says the
+  patience was longer. Mean patience = Σ all those waits / number of abandoned ones with a
+  known time; None with no abandoned conversation (nobody hangs up: Erlang C).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connection
+
+from kpis.definitions._sql import in_days, not_test_customer
+from kpis.staffing.backlog import HOURS_PER_WEEK
+
+DEFAULT_WEEKS = 8
+
+_ARRIVALS_SQL = f"""
+    SELECT c.channel,
+           ((extract(isodow FROM c.created_at AT TIME ZONE %(tz)s)::int - 1) * 24
+            + extract(hour FROM c.created_at AT TIME ZONE %(tz)s)::int) AS slot,
+           count(*)
+    FROM ingestion_conversation c
+    WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
+    GROUP BY 1, 2"""
+
+_TIMES_SQL = f"""
+    WITH c AS (
+        SELECT c.channel, c.abandoned,
+               CASE WHEN NOT c.abandoned AND c.first_response_at IS NOT NULL AND c.resolved_at >= c.first_response_at
+                    THEN extract(epoch FROM c.resolved_at - c.first_response_at) END AS handle,
+               CASE WHEN c.abandoned AND c.resolved_at >= c.created_at
+                         THEN extract(epoch FROM c.resolved_at - c.created_at)
+                    WHEN NOT c.abandoned AND c.first_response_at >= c.created_at
+                         THEN extract(epoch FROM c.first_response_at - c.created_at) END AS wait
+        FROM ingestion_conversation c
+        WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
+    ), ceiling AS (
+        SELECT channel, percentile_disc(0.99) WITHIN GROUP (ORDER BY handle) AS p99 FROM c GROUP BY channel
+    )
+    SELECT c.channel, count(*) AS conversations,
+           avg(c.handle) FILTER (WHERE c.handle <= ceiling.p99) AS aht,
+           count(c.handle) AS handled,
+           count(*) FILTER (WHERE c.abandoned AND c.wait IS NOT NULL) AS abandoned,
+           sum(c.wait) AS exposure
+    FROM c JOIN ceiling USING (channel)
+    GROUP BY c.channel"""
+
+
+@dataclass
+class ChannelHistory:
+    channel: str
+    conversations: int = 0
+    arrivals: list[float] = field(default_factory=lambda: [0.0] * HOURS_PER_WEEK)  # mean per hour of the week
+    aht: float | None = None  # seconds
+    handled: int = 0  # conversations the handle time rests on
+    abandoned: int = 0  # abandoned conversations with a known time
+    patience: float | None = None  # seconds
+
+
+def history_window(*, today: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
+    """The ``weeks`` whole local weeks (Monday to Sunday) before the week of ``today``."""
+    until = today - timedelta(days=today.weekday())
+    return until - timedelta(weeks=weeks), until
+
+
+def channel_histories(*, since: date, until: date) -> dict[str, ChannelHistory]:
+    """Per channel, the staffing inputs over the local days [since, until) (whole weeks)."""
+    weeks = max((until - since).days / 7, 1)
+    params = {"since": since, "until": until, "tz": connection.tenant.time_zone}
+    histories: dict[str, ChannelHistory] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_ARRIVALS_SQL, params)
+        for channel, slot, count in cursor.fetchall():
+            histories.setdefault(channel, ChannelHistory(channel)).arrivals[slot] = count / weeks
+        cursor.execute(_TIMES_SQL, params)
+        for channel, conversations, aht, handled, abandoned, exposure in cursor.fetchall():
+            history = histories.setdefault(channel, ChannelHistory(channel))
+            history.conversations, history.handled, history.abandoned = conversations, handled, abandoned
+            history.aht = float(aht) if aht is not None else None
+            history.patience = float(exposure) / abandoned if abandoned and exposure else None
+    return dict(sorted(histories.items()))
