@@ -44,6 +44,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", kpi_dashboard.dashboard, name="dashboard"),
+    # Before kpis.urls, whose kpis/<key>/ would take kpis/staffing/.
+    path("", include("kpis.staffing.urls")),
     path("", include("kpis.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),

@@ -50,6 +50,7 @@ TENANT_APPS = [
     "tenants.workspace",
     "ingestion",
     "kpis",
+    "kpis.staffing",
     "surveys",
     "tenants.webhooks",
 ]

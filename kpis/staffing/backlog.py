@@ -6,9 +6,11 @@ matters is whether the work that arrives can be cleared within the window (say 9
 within 24 h). The model is a fluid first-in-first-out backlog at hourly resolution over a
 repeating week:
 
-- the plan staffs each hour h with the work that arrived in the W hours up to h, spread over
-  those W hours at the capped occupancy: ⌈Σ arrivals·AHT / (W·3600·occupancy)⌉ agents on the
-  floor (a window of 1 h is "answer everything within the hour it came");
+- the plan's need in hour h is the work that arrived in the W hours up to h, spread over
+  those W hours at the capped occupancy: Σ arrivals·AHT / (W·3600·occupancy) agents (a
+  window of 1 h is "answer everything within the hour it came"); whole agents are placed so
+  that their running total is the running need rounded up (a trickle of emails costs the
+  agent-hours it takes, not one agent in every hour of the window);
 - the plan is checked by running the week three times (the backlog of Sunday night is
   Monday's work) and counting, of the contacts arriving in the middle week (the first fills
   the backlog a real Monday starts with, the last answers what that week left), the share of contacts answered within W
@@ -74,10 +76,16 @@ def backlog_plan(*, arrivals: list[float], aht: float, within_hours: int, target
     share = 0.0
     for raise_step in range(_MAX_RAISES + 1):
         factor = 1 + 0.05 * raise_step
-        plan = []
+        plan, needed, staffed = [], 0.0, 0
         for hour in range(HOURS_PER_WEEK):
             work = sum(arrivals[(hour - k) % HOURS_PER_WEEK] for k in range(window)) * aht * factor
-            plan.append(math.ceil(work / (window * 3600 * max_occupancy) - 1e-9))
+            # Whole agents whose running total keeps up with the running fractional need:
+            # one email a week costs one agent-hour, not a 24th of an agent every hour
+            # rounded up to a whole one.
+            needed += work / (window * 3600 * max_occupancy)
+            agents = max(math.ceil(needed - 1e-9) - staffed, 0)
+            staffed += agents
+            plan.append(agents)
         share = backlog_check(arrivals=arrivals, on_floor=plan, aht=aht, within_hours=within_hours,
                               max_occupancy=max_occupancy)
         if share >= target - 1e-9:

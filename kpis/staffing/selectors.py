@@ -1,6 +1,6 @@
 """What the staffing calculator reads from the workspace's own conversations: per channel,
-arrivals per hour of the week, the average handle time and the callers' patience — two
-queries, aggregated in PostgreSQL (issue #13).
+arrivals per hour of the week, the average handle time, the callers' patience and the
+agents seen answering — three queries, aggregated in PostgreSQL (issue #13).
 
 - Arrivals: conversations created in the ``weeks`` whole local weeks before ``until`` (a
   Monday), counted per (ISO weekday, local hour) and divided by ``weeks``: the mean arrivals
@@ -25,6 +25,8 @@ from django.db import connection
 
 from kpis.definitions._sql import in_days, not_test_customer
 from kpis.staffing.backlog import HOURS_PER_WEEK
+from kpis.staffing.models import StaffingChannel
+from kpis.staffing.planning import ChannelPlan, ChannelRules, channel_plan, default_rules
 
 DEFAULT_WEEKS = 8
 
@@ -60,6 +62,18 @@ _TIMES_SQL = f"""
     GROUP BY c.channel"""
 
 
+# Agents seen answering: distinct agents with a first response in each local hour of each
+# week, averaged over the weeks (hours nobody answered in count as 0).
+_OBSERVED_SQL = f"""
+    SELECT c.channel,
+           ((extract(isodow FROM c.first_response_at AT TIME ZONE %(tz)s)::int - 1) * 24
+            + extract(hour FROM c.first_response_at AT TIME ZONE %(tz)s)::int) AS slot,
+           count(DISTINCT (date_trunc('week', c.first_response_at AT TIME ZONE %(tz)s), c.agent))
+    FROM ingestion_conversation c
+    WHERE {in_days('c.first_response_at')} AND c.agent <> '' AND {not_test_customer('c')}
+    GROUP BY 1, 2"""
+
+
 @dataclass
 class ChannelHistory:
     channel: str
@@ -69,6 +83,7 @@ class ChannelHistory:
     handled: int = 0  # conversations the handle time rests on
     abandoned: int = 0  # abandoned conversations with a known time
     patience: float | None = None  # seconds
+    observed: list[float] = field(default_factory=lambda: [0.0] * HOURS_PER_WEEK)  # agents seen answering
 
 
 def history_window(*, today: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
@@ -92,4 +107,47 @@ def channel_histories(*, since: date, until: date) -> dict[str, ChannelHistory]:
             history.conversations, history.handled, history.abandoned = conversations, handled, abandoned
             history.aht = float(aht) if aht is not None else None
             history.patience = float(exposure) / abandoned if abandoned and exposure else None
+        cursor.execute(_OBSERVED_SQL, params)
+        for channel, slot, agents in cursor.fetchall():
+            histories.setdefault(channel, ChannelHistory(channel)).observed[slot] = agents / weeks
     return dict(sorted(histories.items()))
+
+
+def channel_rules() -> dict[str, ChannelRules]:
+    """The saved rules per channel (one query); channels without a row are not in it."""
+    return {row.channel: row.as_rules() for row in StaffingChannel.objects.all()}
+
+
+def rules_for(channel: str, saved: dict[str, ChannelRules] | None = None, voice_channels=None) -> ChannelRules:
+    """The rules in force for ``channel``: its saved ones, else the defaults of its kind."""
+    from kpis.models import KpiSettings
+
+    saved = channel_rules() if saved is None else saved
+    if channel in saved:
+        return saved[channel]
+    return default_rules(channel, KpiSettings.load().voice_channels if voice_channels is None else voice_channels)
+
+
+@dataclass
+class StaffingPlans:
+    since: date
+    until: date
+    plans: dict[str, tuple[ChannelHistory, ChannelPlan]]  # per channel: its history and plan
+    saved: set[str]  # channels with rules of their own
+
+
+def staffing_plans(*, today: date, weeks: int = DEFAULT_WEEKS) -> StaffingPlans:
+    """Per channel seen in the ``weeks`` whole weeks before ``today``'s: its history and the
+    week's plan under the rules in force. Five queries, whatever the number of channels."""
+    from kpis.models import KpiSettings
+
+    since, until = history_window(today=today, weeks=weeks)
+    histories = channel_histories(since=since, until=until)
+    saved = channel_rules()
+    voice = KpiSettings.load().voice_channels
+    plans = {}
+    for channel, history in histories.items():
+        rules = rules_for(channel, saved, voice)
+        plans[channel] = (history, channel_plan(rules=rules, arrivals=history.arrivals, measured_handle_time=history.aht,
+                                                measured_patience=history.patience))
+    return StaffingPlans(since=since, until=until, plans=plans, saved=set(saved))

@@ -20,8 +20,10 @@ def fortnight(workspace):
         chat = dict(channel="chat")
         # Monday 09:10 and 09:30 Paris (hour of the week 9): answered after 60 s and 120 s,
         # handled 600 s and 480 s.
-        ConversationFactory(**chat, created_at=_at(2, 8, 10), first_response_at=_at(2, 8, 11), resolved_at=_at(2, 8, 21))
-        ConversationFactory(**chat, created_at=_at(9, 8, 30), first_response_at=_at(9, 8, 32), resolved_at=_at(9, 8, 40))
+        ConversationFactory(**chat, created_at=_at(2, 8, 10), first_response_at=_at(2, 8, 11), resolved_at=_at(2, 8, 21),
+                            agent="ann")
+        ConversationFactory(**chat, created_at=_at(9, 8, 30), first_response_at=_at(9, 8, 32), resolved_at=_at(9, 8, 40),
+                            agent="ann")
         # Tuesday 14:00 Paris (hour 38): abandoned, closed 180 s later (a patience seen in full).
         ConversationFactory(**chat, created_at=_at(3, 13), resolved_at=_at(3, 13, 3), abandoned=True)
         # Sunday 23:30 Paris (hour 167): abandoned, never closed (its patience is unknown).
@@ -32,8 +34,9 @@ def fortnight(workspace):
         CustomerFactory(external_id="qa-bot", is_test=True)
         ConversationFactory(**chat, created_at=_at(4, 8), customer_external_id="qa-bot")
         # Wednesday 11:00 Paris (hour 59): an email answered after 2 h, handled 10 min.
+        # Answered at 13:00 Paris (hour 61) by bo.
         ConversationFactory(channel="email", created_at=_at(4, 10), first_response_at=_at(4, 12),
-                            resolved_at=_at(4, 12, 10))
+                            resolved_at=_at(4, 12, 10), agent="bo")
         yield
 
 
@@ -45,7 +48,7 @@ def test_history_window_is_whole_local_weeks():
 def test_arrivals_handle_time_and_patience_per_channel(workspace, fortnight, django_assert_num_queries):
     with tenant_context(workspace):
         Conversation.objects.exists()  # the schema's search_path is set on the first query
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
             histories = channel_histories(since=date(2026, 3, 2), until=date(2026, 3, 16))
     assert list(histories) == ["chat", "email"]
     chat, email = histories["chat"], histories["email"]
@@ -53,7 +56,10 @@ def test_arrivals_handle_time_and_patience_per_channel(workspace, fortnight, dja
     assert (chat.conversations, chat.handled, chat.aht) == (4, 2, 540.0)  # (600 + 480) / 2
     # One patience seen in full (180 s) among waits of 60 + 120 + 180 s: mean patience 360 s.
     assert (chat.abandoned, chat.patience) == (1, 360.0)
+    # ann answered on Monday 09:00–10:00 in both weeks: one agent seen in that hour a week.
+    assert {hour: n for hour, n in enumerate(chat.observed) if n} == {9: 1.0}
     assert {hour: n for hour, n in enumerate(email.arrivals) if n} == {59: 0.5}
+    assert {hour: n for hour, n in enumerate(email.observed) if n} == {61: 0.5}
     assert (email.conversations, email.aht, email.abandoned, email.patience) == (1, 600.0, 0, None)
 
 
