@@ -282,6 +282,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AlertRuleKindEnum": "kpis.models.AlertRule.Kind",
         "AlertDirectionEnum": "kpis.models.AlertRule.Direction",
+        "StaffingModeEnum": "kpis.staffing.models.StaffingChannel.Mode",
+        "StaffingMethodEnum": "kpis.staffing.models.StaffingChannel.Method",
+        "StaffingPlanMethodEnum": ["erlang_a", "erlang_c", "backlog"],
     },
 }
 
