@@ -44,7 +44,12 @@ VALID_BODIES = {
                              "file": b"external_id,channel,created_at\r\nc-1,email,2026-03-01T10:00:00Z\r\n"},
     # Generated URLs are hardly ever http(s) with a host: one real endpoint too.
     "POST /api/v1/webhooks": {"url": "https://hooks.example.test/in", "events": ["alert.fired"]},
+    # A valid survey is a template, or a kind with 1 to 10 well-formed questions: generated
+    # bodies find one only by luck, and what the generator draws shifts with the tests that
+    # ran before (a CI run met 25 refusals in a row).
+    "POST /api/v1/surveys": {"template": "nps"},
 }
+JSON_BODIES = {"POST /api/v1/surveys"}
 
 
 def _operations() -> list:
@@ -149,7 +154,9 @@ def test_operation_answers_as_the_schema_says(label, api_world, wsgi_app):
         # answers are checked too.
         strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters={"id": existing}))
     if label in VALID_BODIES:
-        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, body=VALID_BODIES[label]))
+        # As JSON where the operation reads several media types (schemathesis must be told).
+        media = {"media_type": "application/json"} if label in JSON_BODIES else {}
+        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, body=VALID_BODIES[label], **media))
     headers = {"Authorization": f"Bearer {api_world['key']}"}
     base_url = f"http://{workspace.domain_name}"
 
