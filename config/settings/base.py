@@ -285,6 +285,7 @@ SPECTACULAR_SETTINGS = {
         "StaffingModeEnum": "kpis.staffing.models.StaffingChannel.Mode",
         "StaffingMethodEnum": "kpis.staffing.models.StaffingChannel.Method",
         "StaffingPlanMethodEnum": ["erlang_a", "erlang_c", "backlog"],
+        "StaffingHandleTimeSourceEnum": ["set", "measured", "assumed"],
     },
 }
 

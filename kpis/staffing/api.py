@@ -54,7 +54,10 @@ class ChannelPlanSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=["erlang_a", "erlang_c", "backlog"], help_text="what the plan used")
     problem = serializers.CharField(help_text="why there is no plan ('' when there is one)")
     conversations = serializers.IntegerField(help_text="in the weeks read")
-    handle_time_seconds = serializers.FloatField(allow_null=True, help_text="used (set, else measured)")
+    handle_time_seconds = serializers.FloatField(allow_null=True, help_text="used")
+    handle_time_source = serializers.ChoiceField(choices=["set", "measured", "assumed"], help_text=(
+        "set in the rules; measured (live channels: resolved − first response of one-touch conversations); "
+        "assumed (backlog channels without a set one: 480 s for email, 300 s for the others)"))
     measured_handle_time_seconds = serializers.FloatField(allow_null=True)
     patience_seconds = serializers.FloatField(allow_null=True, help_text="used (Erlang A only)")
     measured_patience_seconds = serializers.FloatField(allow_null=True)
@@ -95,7 +98,8 @@ def _plan_data(history, plan, saved: bool, what_if: bool) -> dict:
     percent = (lambda share: None if share is None else round(share * 100, 4))
     return {"channel": history.channel, "rules": _rules_data(plan.rules, saved), "what_if": what_if,
             "method": plan.method, "problem": plan.problem, "conversations": history.conversations,
-            "handle_time_seconds": plan.handle_time, "measured_handle_time_seconds": history.aht,
+            "handle_time_seconds": plan.handle_time, "handle_time_source": plan.handle_source,
+            "measured_handle_time_seconds": history.aht,
             "patience_seconds": plan.patience, "measured_patience_seconds": history.patience,
             "abandoned": history.abandoned, "reached": plan.reached, "peak": plan.peak, "agent_hours": plan.agent_hours,
             "answered_in_time_percent": percent(plan.answered_in_time), "arrivals": [round(a, 4) for a in plan.arrivals],

@@ -179,14 +179,27 @@ def agents_needed(*, rate: float, aht: float, target: float, within: float, pati
     def good(queue: Queue | None) -> bool:
         return queue is not None and queue.service_level >= target and queue.occupancy <= max_occupancy
 
-    # Service level grows with N: search upwards from the least that can work.
-    start = max(1, math.floor(load) + (1 if patience is None else 0))
-    if patience is not None:
-        start = max(1, math.floor(load * 0.5))
-    n, queue = start, figures(start)
-    while not good(queue) and n < start + _MAX_EXTRA_AGENTS:
-        n += 1
-        queue = figures(n)
+    # More agents only raise the service level and lower occupancy, so "good" is monotone
+    # in N: double up from the least that can work, then bisect (a handful of evaluations
+    # where an upward walk from the load took dozens).
+    low = math.floor(load) + 1 if patience is None else 1
+    limit = low + _MAX_EXTRA_AGENTS
+    high, queue = low, figures(low)
+    while not good(queue) and high < limit:
+        low, high = high + 1, min(limit, max(high * 2, high + 1))
+        queue = figures(high)
+    if good(queue):
+        best = queue
+        while low < high:
+            middle = (low + high) // 2
+            candidate = figures(middle)
+            if good(candidate):
+                high, best = middle, candidate
+            else:
+                low = middle + 1
+        n, queue = high, best
+    else:
+        n = high
     reached = good(queue)
     on_floor = math.ceil(n / concurrency)
     return Staffing(servers=n, on_floor=on_floor, scheduled=math.ceil(on_floor / (1 - shrinkage) - 1e-9), queue=queue,

@@ -43,6 +43,7 @@ class ChannelPlan:
     rules: ChannelRules
     arrivals: list[float]  # per hour of the week
     handle_time: float | None  # seconds, used
+    handle_source: str  # set, measured or assumed
     patience: float | None  # seconds, used (queue mode, Erlang A)
     method: str  # what was used: erlang_a, erlang_c or backlog
     scheduled: list[int] = field(default_factory=lambda: [0] * HOURS_PER_WEEK)
@@ -61,18 +62,34 @@ class ChannelPlan:
         return max(self.scheduled)
 
 
+# The handle time of an asynchronous channel cannot be read from its conversations: an email
+# resolved a day after its first answer took minutes of work, not a day. Until the team lead
+# sets theirs, a typical one is assumed (and the page says so).
+ASSUMED_HANDLE_TIME = {"email": 480.0}
+ASSUMED_HANDLE_TIME_OTHER = 300.0
+
+
+def handle_time_of(rules: ChannelRules, measured: float | None) -> tuple[float | None, str]:
+    """The handle time a plan uses and where it comes from: set, measured or assumed."""
+    if rules.handle_time:
+        return float(rules.handle_time), "set"
+    if rules.mode == BACKLOG:
+        return ASSUMED_HANDLE_TIME.get(rules.channel, ASSUMED_HANDLE_TIME_OTHER), "assumed"
+    return measured, "measured"
+
+
 def channel_plan(*, rules: ChannelRules, arrivals: list[float], measured_handle_time: float | None,
                  measured_patience: float | None) -> ChannelPlan:
-    handle_time = rules.handle_time or measured_handle_time
+    handle_time, handle_source = handle_time_of(rules, measured_handle_time)
     patience = rules.patience or measured_patience
     method = BACKLOG if rules.mode == BACKLOG else (ERLANG_A if rules.method == ERLANG_A and patience else ERLANG_C)
-    plan = ChannelPlan(rules=rules, arrivals=list(arrivals), handle_time=handle_time,
+    plan = ChannelPlan(rules=rules, arrivals=list(arrivals), handle_time=handle_time, handle_source=handle_source,
                        patience=patience if method == ERLANG_A else None, method=method)
     if not any(arrivals):
         plan.problem = "No conversations in the weeks read: nothing to staff."
         return plan
     if not handle_time:
-        plan.problem = "No handle time: no answered and resolved conversation to measure it from; set one."
+        plan.problem = "No handle time: no conversation answered and resolved in one go to measure it from; set one."
         return plan
     if method == BACKLOG:
         backlog = backlog_plan(arrivals=arrivals, aht=handle_time, within_hours=rules.within_hours,

@@ -6,15 +6,18 @@ agents seen answering — three queries, aggregated in PostgreSQL (issue #13).
   Monday), counted per (ISO weekday, local hour) and divided by ``weeks``: the mean arrivals
   of each hour of the week. Hours of the week are 0 = Monday 00:00–01:00 … 167 = Sunday 23:00.
   Test customers' conversations are left out, as in every KPI.
-- Handle time: resolved − first response of the answered conversations (the time an agent
-  is on it), the mean of those at or below the channel's 99th percentile (a value seen:
+- Handle time: resolved − first response of the answered conversations handled in one go
+  (one contact, never reopened: the time an agent is on it), the mean of those at or below the channel's 99th percentile (a value seen:
   percentile_disc, so a small sample loses nothing), so a conversation
   left open over a weekend does not double the figure.
 - Patience: the maximum-likelihood mean of an exponential patience from censored waits: an
   abandoned conversation's wait (created → resolved, the moment it was closed as abandoned)
   is a patience seen in full; an answered one's (created → first response) only says the
-  patience was longer. Mean patience = Σ all those waits / number of abandoned ones with a
-  known time; None with no abandoned conversation (nobody hangs up: Erlang C).
+  patience was longer. Waits over an hour (LIVE_WAIT_SECONDS) are left out: a message left
+  after hours and answered the next morning is no queue. Mean patience = Σ all those waits / number of abandoned ones. An
+  abandoned conversation with no closing time (many exports leave it empty) is counted
+  with the answered conversations' mean wait as its own. None with no abandoned
+  conversation (nobody hangs up: Erlang C).
 """
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ from kpis.staffing.models import StaffingChannel
 from kpis.staffing.planning import ChannelPlan, ChannelRules, channel_plan, default_rules
 
 DEFAULT_WEEKS = 8
+# A wait longer than this is no queue: an offline message (a chat left after hours) answered
+# when the desk opened. Such waits say nothing of how long a caller holds on.
+LIVE_WAIT_SECONDS = 3600
 
 _ARRIVALS_SQL = f"""
     SELECT c.channel,
@@ -41,12 +47,15 @@ _ARRIVALS_SQL = f"""
 
 _TIMES_SQL = f"""
     WITH c AS (
-        SELECT c.channel, c.abandoned,
-               CASE WHEN NOT c.abandoned AND c.first_response_at IS NOT NULL AND c.resolved_at >= c.first_response_at
+        SELECT c.channel, c.abandoned, c.abandoned AND c.resolved_at IS NULL AS untimed,
+               CASE WHEN NOT c.abandoned AND c.contacts = 1 AND NOT c.reopened
+                         AND c.first_response_at IS NOT NULL AND c.resolved_at >= c.first_response_at
                     THEN extract(epoch FROM c.resolved_at - c.first_response_at) END AS handle,
                CASE WHEN c.abandoned AND c.resolved_at >= c.created_at
+                         AND c.resolved_at - c.created_at <= %(live_wait)s * interval '1 second'
                          THEN extract(epoch FROM c.resolved_at - c.created_at)
                     WHEN NOT c.abandoned AND c.first_response_at >= c.created_at
+                         AND c.first_response_at - c.created_at <= %(live_wait)s * interval '1 second'
                          THEN extract(epoch FROM c.first_response_at - c.created_at) END AS wait
         FROM ingestion_conversation c
         WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
@@ -57,7 +66,9 @@ _TIMES_SQL = f"""
            avg(c.handle) FILTER (WHERE c.handle <= ceiling.p99) AS aht,
            count(c.handle) AS handled,
            count(*) FILTER (WHERE c.abandoned AND c.wait IS NOT NULL) AS abandoned,
-           sum(c.wait) AS exposure
+           sum(c.wait) AS exposure,
+           count(*) FILTER (WHERE c.untimed) AS abandoned_untimed,
+           avg(c.wait) FILTER (WHERE NOT c.abandoned) AS answered_wait
     FROM c JOIN ceiling USING (channel)
     GROUP BY c.channel"""
 
@@ -81,7 +92,7 @@ class ChannelHistory:
     arrivals: list[float] = field(default_factory=lambda: [0.0] * HOURS_PER_WEEK)  # mean per hour of the week
     aht: float | None = None  # seconds
     handled: int = 0  # conversations the handle time rests on
-    abandoned: int = 0  # abandoned conversations with a known time
+    abandoned: int = 0  # abandoned conversations the patience rests on
     patience: float | None = None  # seconds
     observed: list[float] = field(default_factory=lambda: [0.0] * HOURS_PER_WEEK)  # agents seen answering
 
@@ -95,18 +106,25 @@ def history_window(*, today: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, da
 def channel_histories(*, since: date, until: date) -> dict[str, ChannelHistory]:
     """Per channel, the staffing inputs over the local days [since, until) (whole weeks)."""
     weeks = max((until - since).days / 7, 1)
-    params = {"since": since, "until": until, "tz": connection.tenant.time_zone}
+    params = {"since": since, "until": until, "tz": connection.tenant.time_zone, "live_wait": LIVE_WAIT_SECONDS}
     histories: dict[str, ChannelHistory] = {}
     with connection.cursor() as cursor:
         cursor.execute(_ARRIVALS_SQL, params)
         for channel, slot, count in cursor.fetchall():
             histories.setdefault(channel, ChannelHistory(channel)).arrivals[slot] = count / weeks
         cursor.execute(_TIMES_SQL, params)
-        for channel, conversations, aht, handled, abandoned, exposure in cursor.fetchall():
+        for channel, conversations, aht, handled, timed, exposure, untimed, answered_wait in cursor.fetchall():
             history = histories.setdefault(channel, ChannelHistory(channel))
-            history.conversations, history.handled, history.abandoned = conversations, handled, abandoned
+            history.conversations, history.handled = conversations, handled
             history.aht = float(aht) if aht is not None else None
-            history.patience = float(exposure) / abandoned if abandoned and exposure else None
+            exposure = float(exposure or 0)
+            if untimed and answered_wait is not None:
+                # Abandoned without a closing time: they are taken to have waited as long as
+                # the answered ones did on average (they hung up, so at least some time).
+                exposure += untimed * float(answered_wait)
+                timed += untimed
+            history.abandoned = timed
+            history.patience = exposure / timed if timed and exposure else None
         cursor.execute(_OBSERVED_SQL, params)
         for channel, slot, agents in cursor.fetchall():
             histories.setdefault(channel, ChannelHistory(channel)).observed[slot] = agents / weeks

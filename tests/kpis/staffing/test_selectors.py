@@ -26,8 +26,15 @@ def fortnight(workspace):
                             agent="ann")
         # Tuesday 14:00 Paris (hour 38): abandoned, closed 180 s later (a patience seen in full).
         ConversationFactory(**chat, created_at=_at(3, 13), resolved_at=_at(3, 13, 3), abandoned=True)
-        # Sunday 23:30 Paris (hour 167): abandoned, never closed (its patience is unknown).
+        # Sunday 23:30 Paris (hour 167): abandoned, never closed (its wait is unknown).
         ConversationFactory(**chat, created_at=_at(15, 22, 30), abandoned=True)
+        # Tuesday 09:00 Paris (hour 33): answered after 30 s, reopened and resolved two days
+        # later: no handle time (that is no one sitting), but its wait counts.
+        ConversationFactory(**chat, created_at=_at(10, 8), first_response_at=_at(10, 8, 0) + timedelta(seconds=30),
+                            resolved_at=_at(12, 8), reopened=True, contacts=2)
+        # Saturday 23:00 Paris (hour 143): left after hours, answered 10 h later (no queue:
+        # its wait is left out of the patience), handled in 300 s.
+        ConversationFactory(**chat, created_at=_at(7, 22), first_response_at=_at(8, 8), resolved_at=_at(8, 8, 5))
         # Monday 16 March 00:30 Paris: the next week, outside the window.
         ConversationFactory(**chat, created_at=_at(15, 23, 30))
         # A test customer's conversation counts nowhere.
@@ -52,10 +59,12 @@ def test_arrivals_handle_time_and_patience_per_channel(workspace, fortnight, dja
             histories = channel_histories(since=date(2026, 3, 2), until=date(2026, 3, 16))
     assert list(histories) == ["chat", "email"]
     chat, email = histories["chat"], histories["email"]
-    assert {hour: n for hour, n in enumerate(chat.arrivals) if n} == {9: 1.0, 38: 0.5, 167: 0.5}
-    assert (chat.conversations, chat.handled, chat.aht) == (4, 2, 540.0)  # (600 + 480) / 2
-    # One patience seen in full (180 s) among waits of 60 + 120 + 180 s: mean patience 360 s.
-    assert (chat.abandoned, chat.patience) == (1, 360.0)
+    assert {hour: n for hour, n in enumerate(chat.arrivals) if n} == {9: 1.0, 33: 0.5, 38: 0.5, 143: 0.5, 167: 0.5}
+    assert (chat.conversations, chat.handled, chat.aht) == (6, 3, 460.0)  # (600 + 480 + 300) / 3
+    # Waits of 60, 120 and 30 s answered (not the 10 h one), 180 s abandoned, and one
+    # abandoned of unknown wait, taken as the answered mean of 70 s:
+    # (60 + 120 + 30 + 180 + 70) / 2 abandoned = 230 s.
+    assert (chat.abandoned, chat.patience) == (2, 230.0)
     # ann answered on Monday 09:00–10:00 in both weeks: one agent seen in that hour a week.
     assert {hour: n for hour, n in enumerate(chat.observed) if n} == {9: 1.0}
     assert {hour: n for hour, n in enumerate(email.arrivals) if n} == {59: 0.5}
