@@ -19,7 +19,9 @@ class StaffingRulesForm(forms.ModelForm):
                   "within_hours": "Answered within (hours, backlog)", "handle_time_seconds": "Handle time (seconds)",
                   "patience_seconds": "Patience (seconds)", "concurrency": "Conversations per agent at once",
                   "max_occupancy_percent": "Occupancy cap (%)", "shrinkage_percent": "Shrinkage (%)"}
-        help_texts = {"handle_time_seconds": "Blank: measured (resolved − first response).",
+        help_texts = {"handle_time_seconds": "Blank: measured on a live queue (resolved − first response of the "
+                                             "conversations handled in one go); assumed on a backlog (480 s for "
+                                             "email, 300 s for the others).",
                       "patience_seconds": "Blank: measured from the abandoned conversations' waits.",
                       "shrinkage_percent": "Paid time off the queue: breaks, training, meetings, absence."}
 

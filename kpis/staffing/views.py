@@ -79,7 +79,9 @@ def staffing(request):
             else:
                 context["status"] = 400
         context.update(history=history, plan=plan, form=form, grid=_grid(plan, history), saved=channel in found.saved,
-                       answered_as=answered_as(plan), observed_any=any(history.observed))
+                       answered_as=answered_as(plan), observed_any=any(history.observed),
+                       occupancy_cap=plan.rules.max_occupancy * 100, shrinkage=plan.rules.shrinkage * 100,
+                       answered_in_time=None if plan.answered_in_time is None else plan.answered_in_time * 100)
     return render(request, "kpis/staffing.html", context, status=context["status"])
 
 
@@ -90,7 +92,10 @@ def staffing_rules_save(request):
     channel = (request.POST.get("channel") or "").strip()
     if not channel or len(channel) > 50:
         raise PermissionDenied("No channel named.")
-    back = f"{reverse('staffing:page')}?{urlencode({'channel': channel})}"
+    # Back to the page as it was read (its weeks of history), whatever else was posted.
+    weeks = StaffingQueryForm({"weeks": request.POST.get("weeks", "")})
+    read = {"weeks": weeks.cleaned_data["weeks"]} if weeks.is_valid() and weeks.cleaned_data["weeks"] else {}
+    back = f"{reverse('staffing:page')}?{urlencode({'channel': channel, **read})}"
     if "reset" in request.POST:
         reset = staffing_channel_reset(channel=channel)
         messages.success(request, f"{channel}: back to the default rules." if reset else f"{channel} had no rules of its own.")

@@ -13,9 +13,7 @@ from tests.helpers import host_client
 TODAY = date(2026, 3, 18)
 
 
-@pytest.fixture
-def fortnight(workspace, monkeypatch):
-    monkeypatch.setattr("kpis.periods.local_today", lambda tz: TODAY)
+def fortnight_rows() -> list[Conversation]:
     rows = []
     # Each Monday 09:00–10:00 Paris (08:00 UTC): 200 chats, answered after 5 s, handled in
     # 180 s, nobody hangs up — 10 erlangs, Call Centre Helper's worked example.
@@ -26,14 +24,20 @@ def fortnight(workspace, monkeypatch):
             rows.append(Conversation(external_id=f"chat-{monday}-{n}", channel="chat", created_at=created,
                                      first_response_at=created + timedelta(seconds=5),
                                      resolved_at=created + timedelta(seconds=185), agent=f"agent-{n % 9}"))
-    # Each Wednesday 11:00 Paris: one email, handled in 10 minutes.
+    # Each Wednesday 11:00 Paris: one email (backlog: its handle time is assumed, 480 s).
     for wednesday in (4, 11):
         created = datetime(2026, 3, wednesday, 10, 15, tzinfo=UTC)
         rows.append(Conversation(external_id=f"email-{wednesday}", channel="email", created_at=created,
                                  first_response_at=created + timedelta(hours=3),
                                  resolved_at=created + timedelta(hours=3, minutes=10)))
+    return rows
+
+
+@pytest.fixture
+def fortnight(workspace, monkeypatch):
+    monkeypatch.setattr("kpis.periods.local_today", lambda tz: TODAY)
     with tenant_context(workspace):
-        Conversation.objects.bulk_create(rows)
+        Conversation.objects.bulk_create(fortnight_rows())
     return workspace
 
 
@@ -50,8 +54,8 @@ def test_every_member_sees_agents_needed_per_hour(fortnight, make_member):
     assert (chat.method, chat.handle_time, chat.on_floor[9], chat.scheduled[9], chat.peak, chat.agent_hours) == (
         "erlang_c", 180.0, 13, 19, 19, 19)
     assert round(chat.service_level[9], 4) == 0.8951  # 1 − 0.28527·e^(−(13 − 10)·60/180)
-    # Email: one 10-minute email a week, 90% within 24 h: one agent-hour on the floor in the
-    # hour it arrives, ⌈1 / 0.7⌉ = 2 to schedule.
+    # Email: one email a week at the assumed 480 s, 90% within 24 h: one agent-hour on the
+    # floor in the hour it arrives, ⌈1 / 0.7⌉ = 2 to schedule.
     assert (email.method, email.on_floor[59], email.scheduled[59], email.agent_hours, email.answered_in_time) == (
         "backlog", 1, 2, 2, 1.0)
     html = page.content.decode()
@@ -80,8 +84,9 @@ def test_what_if_recalculates_without_saving(fortnight, make_member):
 def test_a_team_lead_saves_a_channels_rules_and_resets_them(fortnight, make_member):
     lead = host_client(fortnight, fortnight.lead)
     asked = {name: "" if value is None else value for name, value in _page(lead, channel="chat").context["form"].initial.items()}
-    saved = lead.post("/kpis/staffing/rules/", {**asked, "channel": "chat", "within_seconds": 20, "concurrency": 2})
-    assert saved.status_code == 302 and saved["Location"] == "/kpis/staffing/?channel=chat"
+    saved = lead.post("/kpis/staffing/rules/", {**asked, "channel": "chat", "within_seconds": 20, "concurrency": 2,
+                                                "weeks": 2})
+    assert saved.status_code == 302 and saved["Location"] == "/kpis/staffing/?channel=chat&weeks=2"
     with tenant_context(fortnight):
         row = StaffingChannel.objects.get()
         assert (row.channel, row.mode, row.within_seconds, row.concurrency, row.target_percent) == ("chat", "queue", 20, 2, 80.0)
