@@ -2,6 +2,7 @@
 rules for one channel in the query) and ``GET, PUT, DELETE /api/v1/staffing/rules/{channel}``
 (the rules in force; saving and resetting them is the team lead's). Rules are checked by
 the page's own form, so the API and the page refuse the same values with the same messages."""
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -12,7 +13,7 @@ from kpis import periods
 from kpis.staffing.forms import RULE_FIELDS, StaffingRulesForm
 from kpis.staffing.models import StaffingChannel
 from kpis.staffing.planning import channel_plan, rules_with
-from kpis.staffing.selectors import DEFAULT_WEEKS, channel_rules, rules_for, staffing_plans
+from kpis.staffing.selectors import DEFAULT_WEEKS, channel_rules, forecast_weeks, rules_for, staffing_plans
 from kpis.staffing.services import staffing_channel_reset, staffing_channel_save
 from tenants.accounts.models import Role
 
@@ -66,7 +67,8 @@ class ChannelPlanSerializer(serializers.Serializer):
     peak = serializers.IntegerField(help_text="most agents scheduled in one hour")
     agent_hours = serializers.IntegerField(help_text="agents scheduled, summed over the week's hours")
     answered_in_time_percent = serializers.FloatField(allow_null=True, help_text="backlog mode: the week's share")
-    arrivals = serializers.ListField(child=serializers.FloatField(), help_text=f"Mean conversations: {_HOURS}")
+    arrivals = serializers.ListField(child=serializers.FloatField(),
+                                     help_text=f"Conversations expected (the history's mean, or the forecast): {_HOURS}")
     on_floor = serializers.ListField(child=serializers.IntegerField(), help_text=f"Agents on the floor: {_HOURS}")
     scheduled = serializers.ListField(child=serializers.IntegerField(), help_text=f"Agents to schedule: {_HOURS}")
     service_level_percent = serializers.ListField(child=serializers.FloatField(allow_null=True),
@@ -78,12 +80,21 @@ class StaffingSerializer(serializers.Serializer):
     since = serializers.DateField(help_text="first day read (a Monday)")
     until = serializers.DateField(help_text="the day after the last one read (a Monday)")
     weeks = serializers.IntegerField()
+    week = serializers.DateField(allow_null=True, help_text="the forecast week planned for; null: the mean week of "
+                                                            "the history")
     channels = ChannelPlanSerializer(many=True)
 
 
 class StaffingQuerySerializer(serializers.Serializer):
     weeks = serializers.IntegerField(required=False, default=DEFAULT_WEEKS, min_value=1, max_value=52)
     channel = serializers.CharField(required=False, max_length=50)
+    week = serializers.DateField(required=False)
+
+    def validate_week(self, week):
+        mondays = self.context["mondays"]
+        if week not in mondays:
+            raise ValidationError(f"Forecasts are for the weeks starting {', '.join(m.isoformat() for m in mondays)}.")
+        return week
 
 
 def _rules_data(rules, saved: bool) -> dict:
@@ -126,29 +137,32 @@ class StaffingView(APIView):
 
     @extend_schema(summary="Staffing plan per channel", responses=StaffingSerializer, parameters=[
         OpenApiParameter("weeks", int, description=f"Whole weeks of history read, before this week (default {DEFAULT_WEEKS})"),
+        OpenApiParameter("week", OpenApiTypes.DATE, description="Plan for this week's forecast arrivals (the Monday of "
+                         "the week under way or of one of the next three); without it, the mean week of the history"),
         OpenApiParameter("channel", str, description="Only this channel; with rule fields (the names of PUT "
                                                      "/api/v1/staffing/rules/{channel}), a what-if plan, not saved"),
         *[OpenApiParameter(name, str, description="What-if rule (needs channel)") for name in RULE_FIELDS],
     ])
     def get(self, request):
-        query = StaffingQuerySerializer(data=request.query_params)
+        today = periods.local_today(request.tenant.time_zone)
+        query = StaffingQuerySerializer(data=request.query_params, context={"mondays": forecast_weeks(today)})
         query.is_valid(raise_exception=True)
         channel = query.validated_data.get("channel")
         asked = {name: request.query_params[name] for name in RULE_FIELDS if name in request.query_params}
         if asked and not channel:
             raise ValidationError({"channel": ["What-if rules need the channel they apply to."]})
-        found = staffing_plans(today=periods.local_today(request.tenant.time_zone), weeks=query.validated_data["weeks"])
+        found = staffing_plans(today=today, weeks=query.validated_data["weeks"], week=query.validated_data.get("week"))
         channels = []
         for name, (history, plan) in found.plans.items():
             if channel and name != channel:
                 continue
             if asked:
                 form = _checked(asked, plan.rules)
-                plan = channel_plan(rules=rules_with(plan.rules, **form.rules_changes()), arrivals=history.arrivals,
+                plan = channel_plan(rules=rules_with(plan.rules, **form.rules_changes()), arrivals=plan.arrivals,
                                     measured_handle_time=history.aht, measured_patience=history.patience)
             channels.append(_plan_data(history, plan, name in found.saved, bool(asked)))
         return Response({"since": found.since, "until": found.until, "weeks": query.validated_data["weeks"],
-                         "channels": channels})
+                         "week": found.week, "channels": channels})
 
 
 class StaffingRulesView(APIView):

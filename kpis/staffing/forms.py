@@ -1,6 +1,8 @@
 """The staffing rules of one channel, in the units a team lead thinks in (percent, seconds,
 hours). The same form is the page's what-if (read from the query, never saved) and, for a
 team lead, the channel's saved rules (POST)."""
+from datetime import date
+
 from django import forms
 
 from kpis.staffing.models import StaffingChannel
@@ -49,3 +51,13 @@ class StaffingRulesForm(forms.ModelForm):
 class StaffingQueryForm(forms.Form):
     channel = forms.CharField(required=False, max_length=50)
     weeks = forms.IntegerField(required=False, min_value=1, max_value=52, label="Weeks of history")
+    week = forms.TypedChoiceField(required=False, label="Plan for", empty_value=None,
+                                  coerce=lambda value: date.fromisoformat(value))
+
+    def __init__(self, *args, mondays: list[date] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = [("", "A typical week (the mean of the weeks read)")]
+        for n, monday in enumerate(mondays):
+            under_way = " (under way)" if n == 0 else ""
+            labels.append((monday.isoformat(), f"The week of {monday:%-d %b %Y}{under_way}: forecast"))
+        self.fields["week"].choices = labels

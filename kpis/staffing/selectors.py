@@ -28,6 +28,7 @@ from django.db import connection
 
 from kpis.definitions._sql import in_days, not_test_customer
 from kpis.staffing.backlog import HOURS_PER_WEEK
+from kpis.staffing.forecast import arrivals_forecast
 from kpis.staffing.models import StaffingChannel
 from kpis.staffing.planning import ChannelPlan, ChannelRules, channel_plan, default_rules
 
@@ -83,6 +84,16 @@ _OBSERVED_SQL = f"""
     FROM ingestion_conversation c
     WHERE {in_days('c.first_response_at')} AND c.agent <> '' AND {not_test_customer('c')}
     GROUP BY 1, 2"""
+
+
+_HOURLY_SQL = f"""
+    SELECT c.channel, date_trunc('hour', c.created_at AT TIME ZONE %(tz)s) AS hour, count(*)
+    FROM ingestion_conversation c
+    WHERE {in_days('c.created_at')} AND {not_test_customer('c')}
+    GROUP BY 1, 2"""
+
+# Weeks the page and the API forecast: the week under way and the next three.
+FORECAST_WEEKS = 4
 
 
 @dataclass
@@ -146,26 +157,52 @@ def rules_for(channel: str, saved: dict[str, ChannelRules] | None = None, voice_
     return default_rules(channel, KpiSettings.load().voice_channels if voice_channels is None else voice_channels)
 
 
+def forecast_weeks(today: date) -> list[date]:
+    """The Mondays of the weeks a plan can be forecast for."""
+    monday = today - timedelta(days=today.weekday())
+    return [monday + timedelta(weeks=n) for n in range(FORECAST_WEEKS)]
+
+
+def arrivals_forecasts(*, since: date, until: date, week: date) -> dict[str, list[float]]:
+    """Per channel, the arrivals forecast for each hour of the week starting ``week`` from
+    the hourly counts of [since, until) and the workspace's holidays: two queries."""
+    from tenants.workspace.selectors import holiday_list
+
+    counts: dict[str, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_HOURLY_SQL, {"since": since, "until": until, "tz": connection.tenant.time_zone})
+        for channel, hour, count in cursor.fetchall():
+            counts.setdefault(channel, {})[hour] = count
+    holidays = frozenset(holiday_list().values_list("date", flat=True))
+    return {channel: arrivals_forecast(counts=hours, since=since, until=until, holidays=holidays, weeks=[week])[week]
+            for channel, hours in counts.items()}
+
+
 @dataclass
 class StaffingPlans:
     since: date
     until: date
     plans: dict[str, tuple[ChannelHistory, ChannelPlan]]  # per channel: its history and plan
     saved: set[str]  # channels with rules of their own
+    week: date | None = None  # the forecast week planned for (None: the mean week of the history)
 
 
-def staffing_plans(*, today: date, weeks: int = DEFAULT_WEEKS) -> StaffingPlans:
-    """Per channel seen in the ``weeks`` whole weeks before ``today``'s: its history and the
-    week's plan under the rules in force. Five queries, whatever the number of channels."""
+def staffing_plans(*, today: date, weeks: int = DEFAULT_WEEKS, week: date | None = None) -> StaffingPlans:
+    """Per channel seen in the ``weeks`` whole weeks before ``today``'s: its history and a
+    plan under the rules in force, for the mean week of the history or, with ``week`` (a
+    Monday), for that week's forecast arrivals. Five queries (seven with a forecast),
+    whatever the number of channels."""
     from kpis.models import KpiSettings
 
     since, until = history_window(today=today, weeks=weeks)
     histories = channel_histories(since=since, until=until)
+    forecasts = arrivals_forecasts(since=since, until=until, week=week) if week else {}
     saved = channel_rules()
     voice = KpiSettings.load().voice_channels
     plans = {}
     for channel, history in histories.items():
         rules = rules_for(channel, saved, voice)
-        plans[channel] = (history, channel_plan(rules=rules, arrivals=history.arrivals, measured_handle_time=history.aht,
+        arrivals = forecasts.get(channel, history.arrivals) if week else history.arrivals
+        plans[channel] = (history, channel_plan(rules=rules, arrivals=arrivals, measured_handle_time=history.aht,
                                                 measured_patience=history.patience))
-    return StaffingPlans(since=since, until=until, plans=plans, saved=set(saved))
+    return StaffingPlans(since=since, until=until, plans=plans, saved=set(saved), week=week)

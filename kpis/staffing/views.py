@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kpis.staffing.forms import RULE_FIELDS, StaffingQueryForm, StaffingRulesForm
 from kpis.staffing.planning import channel_plan, rules_with
-from kpis.staffing.selectors import DEFAULT_WEEKS, rules_for, staffing_plans
+from kpis.staffing.selectors import DEFAULT_WEEKS, forecast_weeks, rules_for, staffing_plans
 from kpis.staffing.services import staffing_channel_reset, staffing_channel_save
 from kpis.views.common import local_today
 from tenants.accounts.decorators import member_required, team_lead_required
@@ -47,8 +47,9 @@ def answered_as(plan) -> str:
     return f"{formula}: {rules.target * 100:g}% within {rules.within_seconds} s{chats}"
 
 
-def _channel_rows(plans: dict, weeks: int, saved: set) -> list[dict]:
-    return [{"channel": name, "per_week": history.conversations / weeks, "handle_time": plan.handle_time,
+def _channel_rows(plans: dict, weeks: int, saved: set, forecast: bool) -> list[dict]:
+    return [{"channel": name, "per_week": sum(plan.arrivals) if forecast else history.conversations / weeks,
+             "handle_time": plan.handle_time,
              "answered_as": answered_as(plan), "peak": plan.peak, "agent_hours": plan.agent_hours,
              "problem": plan.problem, "saved": name in saved, "reached": plan.reached}
             for name, (history, plan) in plans.items()]
@@ -56,31 +57,32 @@ def _channel_rows(plans: dict, weeks: int, saved: set) -> list[dict]:
 
 @member_required
 def staffing(request):
-    query = StaffingQueryForm(request.GET)
+    today = local_today(request)
+    query = StaffingQueryForm(request.GET, mondays=forecast_weeks(today))
     cleaned = query.cleaned_data if query.is_valid() else {}
     weeks = cleaned.get("weeks") or DEFAULT_WEEKS
-    found = staffing_plans(today=local_today(request), weeks=weeks)
+    found = staffing_plans(today=today, weeks=weeks, week=cleaned.get("week"))
     plans = found.plans
     # The busiest channel first when none (or an unknown one) is asked for.
     busiest = sorted(plans, key=lambda name: -plans[name][0].conversations)
     channel = cleaned.get("channel") if cleaned.get("channel") in plans else (busiest[0] if busiest else None)
-    context = {"query": query, "weeks": weeks, "since": found.since, "until": found.until, "plans": plans,
+    context = {"query": query, "weeks": weeks, "week": found.week, "since": found.since, "until": found.until, "plans": plans,
                "channel": channel, "weekdays": WEEKDAYS,
-               "rows": _channel_rows(plans, weeks, found.saved), "status": 200 if query.is_valid() else 400}
+               "rows": _channel_rows(plans, weeks, found.saved, found.week is not None), "status": 200 if query.is_valid() else 400}
     if channel is not None:
         history, plan = plans[channel]
         form = StaffingRulesForm(rules=plan.rules)
         if "what_if" in request.GET:
             form = StaffingRulesForm(request.GET, rules=plan.rules)
             if form.is_valid():
-                plan = channel_plan(rules=rules_with(plan.rules, **form.rules_changes()), arrivals=history.arrivals,
+                plan = channel_plan(rules=rules_with(plan.rules, **form.rules_changes()), arrivals=plan.arrivals,
                                     measured_handle_time=history.aht, measured_patience=history.patience)
                 context["what_if"] = True
             else:
                 context["status"] = 400
         context.update(history=history, plan=plan, form=form, grid=_grid(plan, history), saved=channel in found.saved,
                        answered_as=answered_as(plan), observed_any=any(history.observed),
-                       occupancy_cap=plan.rules.max_occupancy * 100, shrinkage=plan.rules.shrinkage * 100,
+                       forecast_total=sum(plan.arrivals), occupancy_cap=plan.rules.max_occupancy * 100, shrinkage=plan.rules.shrinkage * 100,
                        answered_in_time=None if plan.answered_in_time is None else plan.answered_in_time * 100)
     return render(request, "kpis/staffing.html", context, status=context["status"])
 
@@ -93,8 +95,10 @@ def staffing_rules_save(request):
     if not channel or len(channel) > 50:
         raise PermissionDenied("No channel named.")
     # Back to the page as it was read (its weeks of history), whatever else was posted.
-    weeks = StaffingQueryForm({"weeks": request.POST.get("weeks", "")})
-    read = {"weeks": weeks.cleaned_data["weeks"]} if weeks.is_valid() and weeks.cleaned_data["weeks"] else {}
+    asked = StaffingQueryForm({"weeks": request.POST.get("weeks", ""), "week": request.POST.get("week", "")},
+                              mondays=forecast_weeks(local_today(request)))
+    read = {name: value for name, value in (asked.cleaned_data if asked.is_valid() else {}).items()
+            if name in ("weeks", "week") and value}
     back = f"{reverse('staffing:page')}?{urlencode({'channel': channel, **read})}"
     if "reset" in request.POST:
         reset = staffing_channel_reset(channel=channel)

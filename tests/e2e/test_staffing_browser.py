@@ -54,4 +54,12 @@ def test_a_team_lead_reads_the_heat_map_tries_a_what_if_and_saves_it(committed_w
     with tenant_context(workspace):
         assert StaffingChannel.objects.get().within_seconds == 20
     assert elapsed < 60, elapsed  # the "in under a minute", with a wide margin
+
+    # The forecast of the week under way plans the same Monday peak (two identical Mondays).
+    page.get_by_label("Plan for").select_option(label="The week of 16 Mar 2026 (under way): forecast")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="chat: agents to schedule, the week of 16 Mar 2026")).to_be_visible()
+    expect(page.locator(".heat-map tbody tr").nth(9).locator("td").first).to_have_text("209.0")
+    assert "week=2026-03-16" in page.url and "weeks=2" in page.url
+    screenshot("staffing-forecast")
     assert not [m for m in messages if "Content Security Policy" in m or m.startswith("error")], messages

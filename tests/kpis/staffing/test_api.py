@@ -60,3 +60,14 @@ def test_saving_and_resetting_rules(fortnight):  # noqa: F811
     # Back to the defaults of its kind: email answers within a day.
     assert lead.get("/api/v1/staffing/rules/chat").json() == {"channel": "chat", "saved": False, **RULES}
     assert lead.get("/api/v1/staffing/rules/email").json()["mode"] == "backlog"
+
+
+def test_a_forecast_week(fortnight):  # noqa: F811
+    client = api_key_client(fortnight, role="viewer")
+    body = client.get("/api/v1/staffing", {"weeks": 2, "week": "2026-03-30"}).json()
+    chat = body["channels"][0]
+    assert (body["week"], chat["arrivals"][9], chat["scheduled"][9], sum(chat["arrivals"])) == ("2026-03-30", 200.0, 19, 200.0)
+    refused = client.get("/api/v1/staffing", {"week": "2026-04-13"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"week": [
+        "Forecasts are for the weeks starting 2026-03-16, 2026-03-23, 2026-03-30, 2026-04-06."]}

@@ -109,11 +109,28 @@ def test_a_team_lead_saves_a_channels_rules_and_resets_them(fortnight, make_memb
             "/kpis/staffing/rules/", {**asked, "channel": "chat"}).status_code == 403
 
 
+def test_a_forecast_week_plans_its_own_arrivals(fortnight, make_member):
+    client = host_client(fortnight, make_member(Role.VIEWER))
+    page = _page(client, week="2026-03-23")
+    assert page.status_code == 200
+    chat = page.context["plan"]
+    # Two identical Mondays: the forecast Monday 09:00 is 200 again, the rest of the week 0.
+    assert round(chat.arrivals[9], 6) == 200.0 and round(sum(chat.arrivals), 6) == 200.0
+    assert (chat.on_floor[9], chat.scheduled[9]) == (13, 19)
+    html = page.content.decode()
+    assert "chat: agents to schedule, the week of 23 Mar 2026" in html
+    assert '<option value="2026-03-23" selected>The week of 23 Mar 2026: forecast</option>' in html
+    assert '<option value="2026-03-16">The week of 16 Mar 2026 (under way): forecast</option>' in html
+    refused = _page(client, week="2026-03-24")
+    assert refused.status_code == 400
+    assert "Plan for: Select a valid choice. 2026-03-24 is not one of the available choices." in refused.content.decode()
+
+
 def test_bad_weeks_and_an_empty_workspace(workspace, make_member, monkeypatch):
     monkeypatch.setattr("kpis.periods.local_today", lambda tz: TODAY)
     client = host_client(workspace, make_member(Role.VIEWER))
     page = _page(client, weeks=0)
     assert page.status_code == 400
     html = page.content.decode()
-    assert "Weeks of history: Ensure this value is greater than or equal to 1." in html and "Showing 8 weeks." in html
+    assert "Weeks of history: Ensure this value is greater than or equal to 1." in html and "Showing 8 weeks, a typical week." in html
     assert "No conversations yet" in _page(client).content.decode()
