@@ -48,6 +48,10 @@ app.conf.beat_schedule = {
                               "args": ("surveys.invitations_expire",)},
     "surveys-csat-trigger": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
                              "args": ("surveys.csat_trigger_scan",)},
+    # Digest emails: create and send the digests that are due (08:00 local, so within 15
+    # minutes of it); a cheap indexed check in workspaces with nothing due.
+    "kpis-digests-send-due": {"task": "tenants.fan_out", "schedule": crontab(minute="*/15"),
+                              "args": ("kpis.digests_send_due",)},
     # Webhook deliveries whose task message was lost or whose worker died mid-attempt.
     "webhooks-resume": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
                         "args": ("webhooks.deliveries_resume",)},
@@ -70,3 +74,6 @@ def _resume_interrupted_work(sender, **kwargs):
     # And a sender run: it fails the invitations a killed sender left in "sending" (never
     # resent) and emails the rest of its batch.
     sender.app.send_task("tenants.fan_out", args=("surveys.invitations_send_due",))
+    # And the due digests: it queues again those the dead worker had reserved (pending) and
+    # leaves the one it was sending alone (never resent).
+    sender.app.send_task("tenants.fan_out", args=("kpis.digests_send_due",))

@@ -195,3 +195,58 @@ class AlertRuleForm(forms.Form):
             elif low is not None and high is not None and low >= high:
                 self.add_error("high", f"Above ({high:g}) must be more than below ({low:g}): otherwise every value alerts.")
         return data
+
+
+# --- Digests --------------------------------------------------------------------------------
+
+DIGEST_MAX_CARDS = 12
+
+
+class DigestSettingsForm(forms.Form):
+    """The team lead's choice of the digest's KPI cards: a checkbox per KPI and an optional
+    position (1 first); unnumbered ones follow in the dashboard's order."""
+
+    kpis = forms.MultipleChoiceField(label="KPI cards", required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, choices, chosen: list[str], **kwargs):
+        super().__init__(*args, initial={"kpis": chosen}, **kwargs)
+        self.fields["kpis"].choices = choices
+        self.order = [key for key, _ in choices]
+        for key, label in choices:
+            self.fields[f"position_{key}"] = forms.IntegerField(
+                label=f"Position of {label}", required=False, min_value=1, max_value=99,
+                initial=chosen.index(key) + 1 if key in chosen else None,
+                widget=forms.NumberInput(attrs={"min": 1, "max": 99, "class": "position-input"}))
+
+    def rows(self):
+        """(checkbox, KPI label, position field) per KPI, for the page's table."""
+        boxes = {box.data["value"]: box for box in self["kpis"]}
+        return [(boxes[key], label, self[f"position_{key}"]) for key, label in self.fields["kpis"].choices]
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("kpis") or []
+        if not chosen and not self.errors:
+            raise forms.ValidationError("Choose at least one KPI: a digest without cards says nothing.")
+        if len(chosen) > DIGEST_MAX_CARDS:
+            raise forms.ValidationError(f"Choose at most {DIGEST_MAX_CARDS} KPIs: a digest is read in a minute.")
+        big = DIGEST_MAX_CARDS * 100
+
+        def place(key):
+            # On a tie a position just typed wins over one kept from before: typing 1 puts
+            # a card first even though the former first card still says 1.
+            name = f"position_{key}"
+            kept = data.get(name) is not None and data.get(name) == self.fields[name].initial
+            return (data.get(name) or big, kept, self.order.index(key))
+
+        data["ordered"] = sorted(chosen, key=place)
+        return data
+
+
+class DigestSubscriptionForm(forms.Form):
+    active = forms.BooleanField(label="Email me the digest", required=False)
+    frequency = forms.ChoiceField(label="How often", widget=forms.RadioSelect)
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["frequency"].choices = choices

@@ -1,8 +1,10 @@
 """KPI snapshots and the workspace's KPI settings (tenant tables)."""
+import secrets
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 
 from kpis.alerting import SOCIAL_SPIKE
 
@@ -199,3 +201,84 @@ class Alert(models.Model):
     @property
     def is_firing(self) -> bool:
         return self.cleared_at is None
+
+
+# --- Scheduled digest emails (issue #12) -------------------------------------------------
+
+# The cards a digest shows until a team lead chooses: the headline KPI of each area.
+DIGEST_DEFAULT_KPIS = ("nps", "csat", "first_contact_resolution", "mean_time_to_resolution", "net_revenue_retention",
+                       "customer_retention_rate")
+
+
+def _digest_default_kpis() -> list[str]:
+    return list(DIGEST_DEFAULT_KPIS)
+
+
+def _digest_token() -> str:
+    # 256 random bits: the token is the whole capability of the unsubscribe link.
+    return secrets.token_urlsafe(32)
+
+
+class DigestSettings(models.Model):
+    """What the workspace's digest shows (one row, pk 1): the KPI cards a team lead chose,
+    in their order (keys of kpis.registry)."""
+
+    kpis = ArrayField(models.CharField(max_length=64), default=_digest_default_kpis)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def load(cls) -> "DigestSettings":
+        """The row, or the defaults while none was saved (a read never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class DigestFrequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly (Monday 08:00)"
+    DAILY = "daily", "Daily (08:00)"
+    MONTHLY = "monthly", "Monthly (the 1st, 08:00)"
+
+
+class DigestSubscription(models.Model):
+    """One member's digest: off until they opt in. ``subscribed_since`` is when they last
+    opted in or changed frequency: only periods whose send time comes after it are sent
+    (opting in on a Tuesday does not mail last week's digest at once)."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="digest_subscription")
+    active = models.BooleanField(default=False)
+    frequency = models.CharField(max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY)
+    token = models.CharField(max_length=64, unique=True, default=_digest_token)
+    subscribed_since = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["frequency"], name="digest_sub_active", condition=models.Q(active=True))]
+
+
+class DigestDelivery(models.Model):
+    """One digest of one subscription for one period: the unique key makes a period's
+    digest claimed once whoever finds it due. ``pending`` → ``sending`` (committed before
+    the email goes to the mail server) → ``sent``; a row left in ``sending`` belonged to a
+    worker that died mid-send and is never sent again (``failed``, delivery uncertain)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(DigestSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    frequency = models.CharField(max_length=8, choices=DigestFrequency.choices)
+    period_start = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscription", "frequency", "period_start"],
+                                               name="digest_delivery_once")]
+        # Plain, not partial: a partial IN (...) index prints back differently and breaks
+        # the workspace template clone's exact copy (tenants.schema_clone).
+        indexes = [models.Index(fields=["status", "created_at"], name="digest_delivery_status")]

@@ -2,6 +2,7 @@ from celery import shared_task
 from tenant_schemas_celery.task import TenantTask
 
 from kpis.services.alerts import alert_notify, alerts_evaluate
+from kpis.services.digests import digest_preview_send, digest_send, digests_send_due
 from kpis.services.compute import kpis_recompute_all, kpis_recompute_current, kpis_recompute_touched
 from kpis.services.recomputes import kpi_recompute_fail, kpi_recompute_run, kpi_recomputes_resume
 from tenants.tasking import LONG_TASK
@@ -50,3 +51,22 @@ def alerts_evaluate_task() -> dict:
 @shared_task(name="kpis.alert_notify", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def alert_notify_task(alert_id: int) -> int:
     return alert_notify(alert_id=alert_id)
+
+
+# Digest emails (kpis/services/digests.py). The due check runs every 15 minutes per
+# workspace (beat's fan-out); sends go to the email queue (tenants.tasking.route_task)
+# and are retried on connection errors: digest_send claims its delivery before sending,
+# so a retried or re-delivered message never emails anyone twice.
+@shared_task(name="kpis.digests_send_due")
+def digests_send_due_task() -> int:
+    return len(digests_send_due())
+
+
+@shared_task(name="kpis.digest_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def digest_send_task(delivery_id: int) -> bool:
+    return digest_send(delivery_id=delivery_id)
+
+
+@shared_task(name="kpis.digest_preview_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def digest_preview_send_task(user_id: int, frequency: str = "") -> bool:
+    return digest_preview_send(user_id=user_id, frequency=frequency)

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from kpis.views import alerts, detail, pages, settings
+from kpis.views import alerts, detail, digests, pages, settings
 
 app_name = "kpis"
 
 urlpatterns = [
     path("settings/kpis/", settings.kpi_settings, name="kpi_settings"),
+    path("settings/kpis/digest/", digests.digest_settings, name="digest_settings"),
+    path("settings/kpis/digest/preview/", digests.digest_preview, name="digest_preview"),
+    path("account/digest/", digests.account_digest, name="account_digest"),
+    path("digest/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest_unsubscribe"),
     path("kpis/recompute/", settings.recompute_now, name="recompute"),
     path("kpis/recompute/<uuid:pk>/", settings.recompute_progress, name="recompute-progress"),
     path("alerts/", alerts.alerts, name="alerts"),

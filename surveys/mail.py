@@ -7,12 +7,14 @@ replacements instead of two template renders and a MIME serialisation (bench/sur
 sending is bounded by SMTP round trips and the per-email commit, not by Django's email
 classes).
 """
+import base64
 import html
 import os
 import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
+from email.mime.base import MIMEBase
 from email.utils import formataddr, formatdate, parseaddr
 
 from django.conf import settings
@@ -306,6 +308,33 @@ class OutboxBackend(BaseEmailBackend):
         return sent
 
 
+def _inline_images(message) -> dict:
+    """The images a message carries for its HTML (MIME parts with a Content-ID, such as a
+    digest's charts), by Content-ID without its angle brackets: {"type", "data" (base64)}."""
+    images = {}
+    for attachment in getattr(message, "attachments", []):
+        if isinstance(attachment, MIMEBase) and attachment.get("Content-ID") and attachment.get_content_maintype() == "image":
+            cid = attachment["Content-ID"].strip().strip("<>")
+            images[cid] = {"type": attachment.get_content_type(),
+                           "data": base64.b64encode(attachment.get_payload(decode=True)).decode("ascii")}
+    return images
+
+
+def outbox_inline_images(html_text: str, images: dict) -> str:
+    """``html_text`` with its cid: references to kept images turned into data: URIs, so the
+    Outbox shows the email as a mail client would, fetching nothing (its frame's policy
+    allows data: images only from itself)."""
+    def data_uri(match):
+        image = images.get(match["cid"])
+        if image is None or not re.fullmatch(r"image/[a-z0-9.+-]+", image.get("type", "")):
+            return match[0]
+        return f'{match["quote"]}data:{image["type"]};base64,{image["data"]}{match["quote"]}'
+
+    if not images:
+        return html_text
+    return re.sub(r'(?P<quote>["\'])cid:(?P<cid>[^"\'\s>]+)(?P=quote)', data_uri, html_text)
+
+
 def outbox_keep(*, messages: list[EmailMultiAlternatives]) -> None:
     """Store copies of sent survey and digest messages in the current workspace's Outbox
     (the table exists in workspace schemas only: mail sent from the public site is not
@@ -322,5 +351,6 @@ def outbox_keep(*, messages: list[EmailMultiAlternatives]) -> None:
             headers["Reply-To"] = ", ".join(message.reply_to)
         rows.append(OutboxEmail(to=", ".join([*message.to, *message.cc])[:1000], from_email=message.from_email[:400],
                                 subject=message.subject[:500], text=message.body, html=html_part, headers=headers,
-                                category=mail_category(message), invitation_id=getattr(message, "invitation_id", None)))
+                                inline_images=_inline_images(message), category=mail_category(message),
+                                invitation_id=getattr(message, "invitation_id", None)))
     OutboxEmail.objects.bulk_create(rows)

@@ -365,6 +365,10 @@ class OutboxEmail(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True)
     headers = models.JSONField(default=dict)
+    # The inline images of the HTML part (a digest's charts), by Content-ID: "<cid>" →
+    # {"type": "image/png", "data": base64}. The Outbox page turns the HTML's cid:
+    # references into data: URIs when it shows the email.
+    inline_images = models.JSONField(default=dict, blank=True)
     invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sent_at = models.DateTimeField(auto_now_add=True)
 

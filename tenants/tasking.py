@@ -16,10 +16,12 @@ LONG_TASK = {"long_running": True, "acks_late": True, "reject_on_worker_lost": T
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):
-    """Celery router: long tasks to the ``long`` queue, emails to ``email``."""
+    """Celery router: long tasks to the ``long`` queue, emails to ``email`` (digests too)."""
     if getattr(task, "long_running", False):
         return {"queue": "long"}
     if name.startswith(("accounts.", "surveys.")) and ("email" in name or "send" in name):
+        return {"queue": "email"}
+    if name.startswith("kpis.digest"):
         return {"queue": "email"}
     return None
 from django_tenants.utils import get_public_schema_name, tenant_context

@@ -330,3 +330,8 @@ CSRF_FAILURE_VIEW = "surveys.views.answering.csrf_failure"
 # than before every query; it forgets the setting on rollback, so this is safe and halves
 # the round trips of a request (the public answer endpoint is benchmarked).
 TENANT_LIMIT_SET_CALLS = env.bool("TENANT_LIMIT_SET_CALLS", default=True)
+
+# Digest emails (kpis/services/digests.py): a pending delivery older than this lost its
+# task message (a broker flush, a worker killed with it reserved) and is queued again by
+# the next due check — harmless if it was not lost, since each send claims its row first.
+DIGEST_REQUEUE_SECONDS = env.int("DIGEST_REQUEUE_SECONDS", default=600)

@@ -48,3 +48,5 @@ WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=1.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=1.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=3)
 WEBHOOK_RETRY_DELAYS = [0.2, 0.4]
+# A worker restarted by the tests queues again, at once, the digests a killed one had reserved.
+DIGEST_REQUEUE_SECONDS = env.int("DIGEST_REQUEUE_SECONDS", default=1)

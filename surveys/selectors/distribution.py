@@ -63,7 +63,7 @@ def outbox_emails() -> QuerySet:
 
 
 def outbox_list() -> QuerySet:
-    return outbox_emails().select_related("invitation__survey").defer("html", "text").order_by("-sent_at", "-id")
+    return outbox_emails().select_related("invitation__survey").defer("html", "text", "inline_images").order_by("-sent_at", "-id")
 
 
 def suppression_list() -> QuerySet:

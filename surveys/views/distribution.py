@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from surveys.selectors import distribution as selectors
 from surveys.forms.distribution import InvitationFilterForm, SendForm, SuppressionAddForm
+from surveys.mail import outbox_inline_images
 from surveys.models import Campaign, Suppression, Survey
 from surveys.services import scanner
 from surveys.selectors.distribution import audience_customer_options
@@ -161,6 +162,8 @@ def outbox_email_html(request, email_pk):
     score buttons and the unsubscribe link work as they would in a mail client."""
     email = get_object_or_404(selectors.outbox_emails(), pk=email_pk)
     body = _here(request, email.html) if email.html else "<pre>(This email has no HTML part.)</pre>"
+    # A digest's charts are inline images (cid:): shown from the kept copies, as data: URIs.
+    body = outbox_inline_images(body, email.inline_images)
     head = '<base target="_top">'
     body = body.replace("<head>", f"<head>{head}", 1) if "<head>" in body else head + body
     # No script runs in it (OUTBOX_EMAIL_CSP, and the iframe is sandboxed as well): a

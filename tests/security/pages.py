@@ -7,7 +7,7 @@
 
 Path arguments are filled with real rows made in ``workspace`` (a survey, a campaign, an
 invitation, an Outbox email, a response, an import, a recompute, a record, a team
-invitation, an API key, a holiday, a webhook endpoint and delivery, a survey logo, a password-reset link). A route with an
+invitation, an API key, a holiday, a webhook endpoint and delivery, a digest subscription, a survey logo, a password-reset link). A route with an
 argument this module cannot fill raises ``RouteNotFilled``: add a line to ``_ARGUMENTS``
 (or, with a reason, to ``SKIPPED``) when adding such a route.
 
@@ -95,6 +95,7 @@ _ARGUMENTS = {
     "kpis:alert_rule_delete": lambda rows: {"pk": rows.alert.rule_id},
     "kpis:alert_ack": lambda rows: {"pk": rows.alert.pk},
     "kpis:kpi_records_csv": lambda rows: {"key": rows.kpi_key},
+    "kpis:digest_unsubscribe": lambda rows: {"token": rows.digest_subscription.token},
     "accounts:password_reset_confirm": lambda rows: {"uidb64": rows.reset_uid, "token": rows.reset_token},
     "accounts:member_role": lambda rows: {"pk": rows.member.pk},
     "accounts:member_active": lambda rows: {"pk": rows.member.pk},
@@ -172,6 +173,7 @@ class _Rows:
     reset_token: str
     alert: object
     webhook_delivery: object  # a failed delivery, of an endpoint
+    digest_subscription: object  # the member's, active
     kpi_key: str = "nps"
 
 
@@ -179,7 +181,7 @@ def _rows(workspace) -> _Rows:
     """One real row of each kind a route names, in ``workspace``."""
     from django.utils import timezone
 
-    from kpis.models import Alert, AlertRule, KpiRecompute
+    from kpis.models import Alert, AlertRule, DigestSubscription, KpiRecompute
     from surveys.models import Campaign, OutboxEmail, SurveySettings
     from surveys.selectors.authoring import survey_logo_name
     from tenants.accounts.selectors import invitation_token
@@ -204,7 +206,7 @@ def _rows(workspace) -> _Rows:
             response=ResponseFactory(survey=survey, invitation=invitation),
             import_job=ImportJobFactory(created_by=lead),
             recompute=KpiRecompute.objects.create(status=KpiRecompute.Status.DONE),
-            customer=CustomerFactory(), member=UserFactory(role="agent"),
+            customer=CustomerFactory(), member=(member := UserFactory(role="agent")),
             team_invitation=team_invitation, team_invitation_token=invitation_token(team_invitation),
             api_key=api_key_create(name="Pages", created_by=lead).api_key,
             holiday=Holiday.objects.create(date=date(2026, 12, 25), name="Christmas"),
@@ -219,6 +221,7 @@ def _rows(workspace) -> _Rows:
                                                         secret="whsec_pages"),
                 event_type="alert.fired", payload={"id": "e", "type": "alert.fired", "data": {}}, status="failed",
                 attempts=7, response_code=500, error="HTTP 500: not a 2xx answer."),
+            digest_subscription=DigestSubscription.objects.create(user=member, active=True, subscribed_since=timezone.now()),
         )
     connection.set_schema_to_public()
     return rows
