@@ -26,7 +26,8 @@ def test_a_team_lead_reads_the_heat_map_tries_a_what_if_and_saves_it(committed_w
     sign_in(page, base, workspace.lead.email)
 
     started = time.monotonic()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staffing").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Support").click()
+    page.get_by_role("navigation", name="KPI pages").get_by_role("link", name="Staffing").click()
     page.get_by_role("heading", name="Staffing", level=1).wait_for()
     page.goto(f"{base}/kpis/staffing/?weeks=2")
     channels = page.locator(".staffing-channels tbody tr")
