@@ -9,6 +9,7 @@ from ingestion.api.records import DatasetRecordsView
 from kpis.views import dashboard as kpi_dashboard
 from surveys.api.results import SurveyResponsesView
 from kpis.api.alerts import AlertAcknowledgeView, AlertListView, AlertRuleDetailView, AlertRuleListView
+from kpis.staffing.api import StaffingRulesView, StaffingView
 from kpis.api.series import KpiDetailView, KpiListView, RecomputeDetailView, RecomputeView
 from surveys.api.authoring import SurveyDetailView, SurveyListView
 from surveys.api.invitations import SurveyInvitationsView
@@ -23,6 +24,8 @@ api_v1 = [
     path("kpis/recompute", RecomputeView.as_view(), name="kpi-recompute"),
     path("kpis/recompute/<uuid:pk>", RecomputeDetailView.as_view(), name="kpi-recompute-detail"),
     path("kpis/<str:key>", KpiDetailView.as_view(), name="kpi"),
+    path("staffing", StaffingView.as_view(), name="staffing"),
+    path("staffing/rules/<str:channel>", StaffingRulesView.as_view(), name="staffing-rules"),
     path("alert-rules", AlertRuleListView.as_view(), name="alert-rules"),
     path("alert-rules/<int:pk>", AlertRuleDetailView.as_view(), name="alert-rule"),
     path("alerts", AlertListView.as_view(), name="alerts"),
@@ -44,6 +47,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", kpi_dashboard.dashboard, name="dashboard"),
+    # Before kpis.urls, whose kpis/<key>/ would take kpis/staffing/.
+    path("", include("kpis.staffing.urls")),
     path("", include("kpis.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),

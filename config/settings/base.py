@@ -50,6 +50,7 @@ TENANT_APPS = [
     "tenants.workspace",
     "ingestion",
     "kpis",
+    "kpis.staffing",
     "surveys",
     "tenants.webhooks",
 ]
@@ -281,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AlertRuleKindEnum": "kpis.models.AlertRule.Kind",
         "AlertDirectionEnum": "kpis.models.AlertRule.Direction",
+        "StaffingModeEnum": "kpis.staffing.models.StaffingChannel.Mode",
+        "StaffingMethodEnum": "kpis.staffing.models.StaffingChannel.Method",
+        "StaffingPlanMethodEnum": ["erlang_a", "erlang_c", "backlog"],
+        "StaffingHandleTimeSourceEnum": ["set", "measured", "assumed"],
     },
 }
 
