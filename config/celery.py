@@ -52,6 +52,12 @@ app.conf.beat_schedule = {
     # minutes of it); a cheap indexed check in workspaces with nothing due.
     "kpis-digests-send-due": {"task": "tenants.fan_out", "schedule": crontab(minute="*/15"),
                               "args": ("kpis.digests_send_due",)},
+    # Comment themes: the comments changed since the last pass (imports queue one at once;
+    # this catches the answers given one by one), and everything again nightly, which also
+    # drops the matches of comments that are gone.
+    "themes-match": {"task": "tenants.fan_out", "schedule": crontab(minute="*/10"), "args": ("themes.match",)},
+    "themes-match-nightly": {"task": "tenants.fan_out", "schedule": crontab(hour=2, minute=47),
+                             "args": ("themes.match_full",)},
     # Webhook deliveries whose task message was lost or whose worker died mid-attempt.
     "webhooks-resume": {"task": "tenants.fan_out", "schedule": crontab(minute="*/5"),
                         "args": ("webhooks.deliveries_resume",)},

@@ -47,8 +47,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", kpi_dashboard.dashboard, name="dashboard"),
-    # Before kpis.urls, whose kpis/<key>/ would take kpis/staffing/.
+    # Before kpis.urls, whose kpis/<key>/ would take kpis/staffing/ and kpis/themes/.
     path("", include("kpis.staffing.urls")),
+    path("", include("kpis.themes.urls")),
     path("", include("kpis.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("tenants.accounts.urls")),

@@ -51,6 +51,7 @@ TENANT_APPS = [
     "ingestion",
     "kpis",
     "kpis.staffing",
+    "kpis.themes",
     "surveys",
     "tenants.webhooks",
 ]

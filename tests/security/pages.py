@@ -96,6 +96,8 @@ _ARGUMENTS = {
     "kpis:alert_ack": lambda rows: {"pk": rows.alert.pk},
     "kpis:kpi_records_csv": lambda rows: {"key": rows.kpi_key},
     "kpis:digest_unsubscribe": lambda rows: {"token": rows.digest_subscription.token},
+    "themes:edit": lambda rows: {"pk": rows.theme.pk},
+    "themes:delete": lambda rows: {"pk": rows.theme.pk},
     "accounts:password_reset_confirm": lambda rows: {"uidb64": rows.reset_uid, "token": rows.reset_token},
     "accounts:member_role": lambda rows: {"pk": rows.member.pk},
     "accounts:member_active": lambda rows: {"pk": rows.member.pk},
@@ -133,6 +135,7 @@ _ARGUMENTS = {
     "surveys:responses_csv": lambda rows: {"pk": rows.survey.pk},
     "surveys:response": lambda rows: {"pk": rows.survey.pk, "response_pk": rows.response.pk},
     "api:dataset-records": lambda rows: {"dataset": "customers"},
+    "api:staffing-rules": lambda rows: {"channel": "chat"},
     "api:kpi-recompute-detail": lambda rows: {"pk": rows.recompute.pk},
     "api:kpi": lambda rows: {"key": rows.kpi_key},
     "api:survey-responses": lambda rows: {"pk": rows.survey.pk},
@@ -174,6 +177,7 @@ class _Rows:
     alert: object
     webhook_delivery: object  # a failed delivery, of an endpoint
     digest_subscription: object  # the member's, active
+    theme: object
     kpi_key: str = "nps"
 
 
@@ -182,6 +186,7 @@ def _rows(workspace) -> _Rows:
     from django.utils import timezone
 
     from kpis.models import Alert, AlertRule, DigestSubscription, KpiRecompute
+    from kpis.themes.models import Theme
     from surveys.models import Campaign, OutboxEmail, SurveySettings
     from surveys.selectors.authoring import survey_logo_name
     from tenants.accounts.selectors import invitation_token
@@ -222,6 +227,7 @@ def _rows(workspace) -> _Rows:
                 event_type="alert.fired", payload={"id": "e", "type": "alert.fired", "data": {}}, status="failed",
                 attempts=7, response_code=500, error="HTTP 500: not a 2xx answer."),
             digest_subscription=DigestSubscription.objects.create(user=member, active=True, subscribed_since=timezone.now()),
+            theme=Theme.objects.create(name="Refunds", phrases=["refund"]),
         )
     connection.set_schema_to_public()
     return rows

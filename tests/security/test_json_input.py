@@ -28,7 +28,8 @@ def api(workspace):
         webhook = WebhookEndpoint.objects.create(url="https://hooks.example.test/in", events=["alert.fired"],
                                                  secret="whsec_loop")
     connection.set_schema_to_public()
-    ids = {"surveys": survey.pk, "dataset": "conversations", "alert-rules": rule.pk, "webhooks": webhook.pk}
+    ids = {"surveys": survey.pk, "dataset": "conversations", "alert-rules": rule.pk, "webhooks": webhook.pk,
+           "channel": "chat"}
     operations = [(method, api_path(template, ids))
                   for method, template, operation in api_operations(client)
                   if "application/json" in operation.get("requestBody", {}).get("content", {})]
