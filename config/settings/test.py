@@ -5,6 +5,11 @@ from .base import *  # noqa: F401,F403
 from .base import REDIS_URL, celery_redis_url, env
 
 DEBUG = False
+# Commits need not wait for the WAL to reach the disk in tests (PostgreSQL still never
+# loses consistency, only the last moments on a server crash): the tests that commit —
+# every workspace made in a transactional test is a schema cloned and dropped — run
+# without a disk flush each. A session setting any user may change.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests use their own Redis database number, so a running dev app's queues are untouched.
 _TEST_REDIS_DB = env.int("REDIS_TEST_DB", default=9)

@@ -62,14 +62,18 @@ def _phrases_clean(phrases) -> list[str]:
 
 
 @transaction.atomic
-def theme_save(*, name: str, phrases, theme: Theme | None = None, origin: str = Theme.Origin.RULE) -> Theme:
-    """Create or change a theme; its matches over all of history are redone after commit."""
+def theme_save(*, name: str, phrases, theme: Theme | None = None, origin: str = Theme.Origin.RULE,
+               match_later: bool = True) -> Theme:
+    """Create or change a theme; its matches over all of history are redone after commit
+    (by the worker; ``match_later=False`` leaves that to the caller, e.g. the demo seed,
+    which matches everything in one pass)."""
     theme = theme or Theme(origin=origin)
     theme.name, theme.phrases = " ".join(name.split()), _phrases_clean(phrases)
     theme.save()
     with connection.cursor() as cursor:
         cursor.execute(_PATTERNS_SQL, [theme.pk])
-    enqueue(THEME_MATCH_TASK, theme.pk)
+    if match_later:
+        enqueue(THEME_MATCH_TASK, theme.pk)
     return theme
 
 

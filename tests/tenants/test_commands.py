@@ -103,7 +103,12 @@ def test_seed_demo_loads_a_scaled_world_once(db, capsys):
         from surveys.models import Response, Survey
         assert sorted(Survey.objects.values_list("public_id", flat=True)) == ["demo-csat", "demo-feedback", "demo-nps"]
         responses = Response.objects.count()
+        from kpis.themes.demo import DEMO_THEMES
+        from kpis.themes.models import CommentTheme, Theme
+        assert sorted(Theme.objects.values_list("name", flat=True)) == sorted(DEMO_THEMES)
+        matched = CommentTheme.objects.count()
     assert responses > 0
+    assert f"Demo themes: {matched:,} comments matched in " in out and matched > 0
 
     call_command("seed_demo", "--scale", "0.01")
     out = capsys.readouterr().out

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
 from ingestion.generator import World
+from kpis.themes.demo import demo_themes_load
 from surveys.demo import demo_surveys_load
 from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, DEMO_TEAM, DatasetLoad, demo_data_load, demo_kpis_compute, \
     demo_workspace_ensure
@@ -40,6 +41,10 @@ class Command(BaseCommand):
             if surveys:
                 self.stdout.write(f"Demo surveys: {surveys['invitations']:,} invitations, {surveys['responses']:,} "
                                   f"responses in {time.perf_counter() - started:.1f} s.")
+            started = time.perf_counter()
+            with tenant_context(workspace):
+                matched = demo_themes_load()
+            self.stdout.write(f"Demo themes: {matched:,} comments matched in {time.perf_counter() - started:.1f} s.")
             started = time.perf_counter()
             scored, written = demo_kpis_compute(workspace=workspace)
             self.stdout.write(f"Scored {scored:,} mentions' sentiment and computed {written:,} KPI snapshots "
