@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 from kpis import periods
 from kpis.staffing.forms import RULE_FIELDS, StaffingRulesForm
 from kpis.staffing.models import StaffingChannel
-from kpis.staffing.planning import channel_plan, rules_with
-from kpis.staffing.selectors import DEFAULT_WEEKS, channel_rules, forecast_weeks, rules_for, staffing_plans
+from kpis.staffing.selectors import (DEFAULT_WEEKS, channel_rules, forecast_weeks, rules_for, staffing_plans,
+                                      what_if_plan)
 from kpis.staffing.services import staffing_channel_reset, staffing_channel_save
 from tenants.accounts.models import Role
 
@@ -158,8 +158,7 @@ class StaffingView(APIView):
                 continue
             if asked:
                 form = _checked(asked, plan.rules)
-                plan = channel_plan(rules=rules_with(plan.rules, **form.rules_changes()), arrivals=plan.arrivals,
-                                    measured_handle_time=history.aht, measured_patience=history.patience)
+                plan = what_if_plan(history, plan, form.rules_changes())
             channels.append(_plan_data(history, plan, name in found.saved, bool(asked)))
         return Response({"since": found.since, "until": found.until, "weeks": query.validated_data["weeks"],
                          "week": found.week, "channels": channels})

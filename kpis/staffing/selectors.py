@@ -30,7 +30,7 @@ from kpis.definitions._sql import in_days, not_test_customer
 from kpis.staffing.backlog import HOURS_PER_WEEK
 from kpis.staffing.forecast import arrivals_forecast
 from kpis.staffing.models import StaffingChannel
-from kpis.staffing.planning import ChannelPlan, ChannelRules, channel_plan, default_rules
+from kpis.staffing.planning import ChannelPlan, ChannelRules, channel_plan, default_rules, rules_with
 
 DEFAULT_WEEKS = 8
 # A wait longer than this is no queue: an offline message (a chat left after hours) answered
@@ -206,3 +206,10 @@ def staffing_plans(*, today: date, weeks: int = DEFAULT_WEEKS, week: date | None
         plans[channel] = (history, channel_plan(rules=rules, arrivals=arrivals, measured_handle_time=history.aht,
                                                 measured_patience=history.patience))
     return StaffingPlans(since=since, until=until, plans=plans, saved=set(saved), week=week)
+
+
+def what_if_plan(history: ChannelHistory, plan: ChannelPlan, changes: dict) -> ChannelPlan:
+    """``plan`` again with the what-if rule ``changes`` (the page's and the API's), on the
+    same arrivals (the history's mean week or the forecast) and measured times."""
+    return channel_plan(rules=rules_with(plan.rules, **changes), arrivals=plan.arrivals,
+                        measured_handle_time=history.aht, measured_patience=history.patience)

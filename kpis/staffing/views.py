@@ -9,8 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from kpis.staffing.forms import RULE_FIELDS, StaffingQueryForm, StaffingRulesForm
-from kpis.staffing.planning import channel_plan, rules_with
-from kpis.staffing.selectors import DEFAULT_WEEKS, forecast_weeks, rules_for, staffing_plans
+from kpis.staffing.selectors import DEFAULT_WEEKS, forecast_weeks, rules_for, staffing_plans, what_if_plan
 from kpis.staffing.services import staffing_channel_reset, staffing_channel_save
 from kpis.views.common import local_today
 from tenants.accounts.decorators import member_required, team_lead_required
@@ -75,8 +74,7 @@ def staffing(request):
         if "what_if" in request.GET:
             form = StaffingRulesForm(request.GET, rules=plan.rules)
             if form.is_valid():
-                plan = channel_plan(rules=rules_with(plan.rules, **form.rules_changes()), arrivals=plan.arrivals,
-                                    measured_handle_time=history.aht, measured_patience=history.patience)
+                plan = what_if_plan(history, plan, form.rules_changes())
                 context["what_if"] = True
             else:
                 context["status"] = 400
